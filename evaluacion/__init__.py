@@ -1,0 +1,1 @@
+"""Evaluación: rubrics, reviewer assignment and scoring, popular vote, committee ranking and selection."""

@@ -1,0 +1,169 @@
+"""Fondo IDEA core: the application factory and what every package stands on."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+# Not `from idea.extensions import mail`: the submodule idea.mail would shadow that name in this package.
+from idea import extensions as ext
+from idea.config import CONFIGS, Config
+from idea.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Domain packages plugged into the app, in dependency order. The core never imports them by name.
+PACKAGES = ("convocatorias", "evaluacion", "pilotos")
+
+
+def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
+    """Build the application; `config_name` is development (default), testing or production."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    config_name = config_name or os.environ.get("IDEA_ENV", "development")
+    config: Config = CONFIGS[config_name](Path(app.instance_path))
+    app.config.from_object(config)
+    app.config.update(overrides)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # psycopg 3 is the driver we ship; accept the plain URL most hosts give.
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+
+    _init_extensions(app)
+    _register_core(app)
+    for name in PACKAGES:
+        module = importlib.import_module(name)
+        if hasattr(module, "init_app"):
+            module.init_app(app)
+    return app
+
+
+def add_nav_provider(app: Flask, provider: Any) -> None:
+    """Let a package add menu entries: `provider(user)` returns a list of {"url", "label"} dicts."""
+    app.extensions.setdefault("idea_nav", []).append(provider)
+
+
+def nav_links(user: Any) -> list[dict[str, str]]:
+    from flask import current_app
+
+    links: list[dict[str, str]] = []
+    for provider in current_app.extensions.get("idea_nav", []):
+        links.extend(provider(user))
+    return links
+
+
+def _select_locale() -> str:
+    languages = list(_languages())
+    lang = session.get("lang")
+    if lang in languages:
+        return lang
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return "es_CL"
+
+
+def _languages() -> dict[str, str]:
+    from flask import current_app
+
+    return current_app.config["LANGUAGES"]
+
+
+def _init_extensions(app: Flask) -> None:
+    from idea.mail import init_app as init_mail_printing
+    from idea.models import User
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    ext.mail.init_app(app)
+    init_mail_printing(app)
+    babel.init_app(
+        app,
+        locale_selector=_select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        raw_id, _, token = user_id.partition(":")
+        if not raw_id.isdigit() or not token:
+            return None
+        try:
+            user = db.session.get(User, int(raw_id))
+        except SQLAlchemyError:
+            # With the database down, error pages must still render: treat the visitor as anonymous.
+            db.session.rollback()
+            return None
+        if user is None or user.session_token != token or not user.is_active:
+            return None
+        return user
+
+
+def _register_core(app: Flask) -> None:
+    from idea import admin, auth, errors, filters, views
+    from idea.cli import register_cli
+    from idea.jobs import commit
+    from idea.permissions import enforce_access
+
+    app.before_request(enforce_access)
+
+    @app.after_request
+    def commit_or_rollback(response: Any) -> Any:
+        # The one place a request's work is committed: a refused or failed request leaves nothing behind.
+        if response.status_code < 400:
+            commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        return response
+
+    @app.context_processor
+    def inject_globals() -> dict[str, Any]:
+        return {
+            "nav_links": lambda: nav_links(current_user),
+            "current_locale": str(get_locale() or "es_CL"),
+            "languages": app.config["LANGUAGES"],
+            "request_path": request.path if request else "/",
+        }
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(views.bp)
+    errors.register(app)
+    filters.register(app)
+    register_cli(app)

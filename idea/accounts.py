@@ -1,0 +1,293 @@
+"""Account operations: registration, confirmation, log-in, passwords, profile, staff invitations, roles.
+
+Operations take the actor explicitly, never commit, and queue their e-mails (sent after the commit).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from idea import audit
+from idea.extensions import db
+from idea.mail import send_email
+from idea.models import Role, RoleAssignment, User, utcnow
+from idea.passwords import hash_password, needs_rehash, password_problem, verify_password
+
+
+class AccountError(ValueError):
+    """A refusal with a message meant for the user."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+# --- signed links -----------------------------------------------------------------------------------
+
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def make_confirm_token(user: User) -> str:
+    return _serializer("confirm-email").dumps({"id": user.id, "email": user.email})
+
+
+def make_password_token(user: User, purpose: str = "reset") -> str:
+    """A set-password link token; `purpose` is "reset" (short-lived) or "invite" (a week)."""
+    # Binding the token to the current hash makes it single-use: once the password changes it is void.
+    return _serializer("set-password").dumps(
+        {"id": user.id, "h": (user.password_hash or "")[-16:], "p": purpose}
+    )
+
+
+def _load_token(salt: str, token: str, max_age: int | None = None) -> dict[str, Any]:
+    try:
+        data, issued_at = _serializer(salt).loads(token, max_age=max_age, return_timestamp=True)
+    except SignatureExpired as exc:
+        raise AccountError(_("This link has expired. Ask for a new one.")) from exc
+    except BadSignature as exc:
+        raise AccountError(_("This link is not valid.")) from exc
+    if not isinstance(data, dict):
+        raise AccountError(_("This link is not valid."))
+    data["_issued_at"] = issued_at
+    return data
+
+
+# --- registration and confirmation -------------------------------------------------------------------
+
+
+def register_user(email: str, name: str, password: str) -> User | None:
+    """Create an applicant account and send the confirmation link.
+
+    When the e-mail is already registered nothing is created and its owner is told by e-mail instead, so
+    the answer on screen is the same for known and unknown addresses.
+    """
+    email = normalize_email(email)
+    problem = password_problem(password, user_inputs=[email, name])
+    if problem:
+        raise AccountError(problem, field="password")
+    existing = find_user_by_email(email)
+    if existing is not None:
+        send_email(
+            existing.email,
+            _l("Someone tried to register with your e-mail"),
+            "account_exists",
+            locale=existing.locale,
+            user=existing,
+            login_url=url_for("auth.login", _external=True),
+            reset_url=url_for("auth.forgot_password", _external=True),
+        )
+        return None
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    user.roles.append(RoleAssignment(role=Role.POSTULANTE))
+    db.session.add(user)
+    db.session.flush()
+    audit.record(user, "user.registered", user, after={"email": user.email})
+    send_confirmation(user)
+    return user
+
+
+def send_confirmation(user: User) -> None:
+    link = url_for("auth.confirm_email", token=make_confirm_token(user), _external=True)
+    send_email(
+        user.email,
+        _l("Confirm your e-mail for Fondo IDEA"),
+        "confirm_email",
+        locale=user.locale,
+        user=user,
+        link=link,
+    )
+
+
+def check_confirm_token(token: str) -> None:
+    """Raise AccountError when a confirmation link is forged or expired (changes nothing)."""
+    _load_token("confirm-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+
+
+def confirm_email(token: str) -> User:
+    data = _load_token("confirm-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    user = db.session.get(User, data.get("id"))
+    if user is None or user.email != data.get("email"):
+        raise AccountError(_("This link is not valid."))
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+        audit.record(user, "user.email_confirmed", user)
+    return user
+
+
+# --- log in and out ---------------------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with these credentials, or AccountError with one message whatever was wrong."""
+    user = find_user_by_email(email)
+    if user is None or not verify_password(user.password_hash, password) or not user.is_active:
+        if user is not None:
+            audit.record(None, "user.login_failed", user)
+        raise AccountError(_("Wrong e-mail or password."))
+    if not user.is_confirmed:
+        raise AccountError(
+            _("Confirm your e-mail first: we sent you a link. You can ask for a new one below.")
+        )
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record(user, "user.login", user)
+    return user
+
+
+def logout(user: User) -> None:
+    user.rotate_session()
+    audit.record(user, "user.logout", user)
+
+
+# --- passwords -------------------------------------------------------------------------------------
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link when the account exists; the caller says the same thing either way."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    link = url_for("auth.reset_password", token=make_password_token(user), _external=True)
+    send_email(
+        user.email,
+        _l("Reset your Fondo IDEA password"),
+        "reset_password",
+        locale=user.locale,
+        user=user,
+        link=link,
+    )
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password from an e-mailed link (a reset or an invitation)."""
+    data = _load_token("set-password", token)
+    limit = current_app.config["INVITE_TOKEN_MAX_AGE" if data.get("p") == "invite" else "RESET_TOKEN_MAX_AGE"]
+    if (utcnow() - data["_issued_at"]).total_seconds() > limit:
+        raise AccountError(_("This link has expired. Ask for a new one."))
+    user = db.session.get(User, data.get("id"))
+    if user is None or (user.password_hash or "")[-16:] != data.get("h"):
+        raise AccountError(_("This link is not valid or was already used."))
+    _set_password(user, password)
+    # Following a link from the inbox proves the address.
+    if user.email_confirmed_at is None:
+        user.email_confirmed_at = utcnow()
+    audit.record(user, "user.password_set", user)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current):
+        raise AccountError(_("The current password is not correct."), field="current_password")
+    _set_password(user, new)
+    audit.record(user, "user.password_changed", user)
+
+
+def _set_password(user: User, password: str) -> None:
+    problem = password_problem(password, user_inputs=[user.email, user.name])
+    if problem:
+        raise AccountError(problem, field="password")
+    user.password_hash = hash_password(password)
+    user.rotate_session()
+
+
+def update_profile(user: User, *, name: str, phone: str | None, locale: str | None) -> None:
+    fields = ("name", "phone", "locale")
+    before = audit.snapshot(user, fields)
+    user.name = name.strip()
+    user.phone = (phone or "").strip() or None
+    user.locale = locale or None
+    after = audit.snapshot(user, fields)
+    if before != after:
+        audit.record(user, "user.profile_updated", user, before=before, after=after)
+
+
+# --- staff: invitations and roles ------------------------------------------------------------------
+
+
+def invite_staff(
+    actor: User, *, email: str, name: str, role: Role, convocatoria_id: int | None, region: str | None
+) -> User:
+    """Create (or reuse) an account for a staff member, grant the role and e-mail a set-password link."""
+    user = find_user_by_email(email)
+    created = user is None
+    if user is None:
+        user = User(email=normalize_email(email), name=name.strip())
+        db.session.add(user)
+        db.session.flush()
+        audit.record(actor, "user.invited", user, after={"email": user.email})
+    grant_role(actor, user, role, convocatoria_id=convocatoria_id, region=region)
+    if created:
+        link = url_for("auth.reset_password", token=make_password_token(user, "invite"), _external=True)
+        send_email(
+            user.email,
+            _l("You have been invited to Fondo IDEA"),
+            "invitation",
+            locale=user.locale,
+            user=user,
+            link=link,
+            role=role,
+            inviter=actor,
+        )
+    else:
+        send_email(
+            user.email,
+            _l("You have a new role in Fondo IDEA"),
+            "role_granted",
+            locale=user.locale,
+            user=user,
+            role=role,
+            login_url=url_for("auth.login", _external=True),
+        )
+    return user
+
+
+def grant_role(
+    actor: User, user: User, role: Role, *, convocatoria_id: int | None = None, region: str | None = None
+) -> RoleAssignment:
+    for existing in user.roles:
+        if (existing.role, existing.convocatoria_id, existing.region) == (role, convocatoria_id, region):
+            raise AccountError(_("The user already has that role."), field="role")
+    assignment = RoleAssignment(
+        role=role, convocatoria_id=convocatoria_id, region=region, granted_by_id=actor.id
+    )
+    user.roles.append(assignment)
+    db.session.flush()
+    audit.record(
+        actor,
+        "role.granted",
+        user,
+        after={"role": role, "convocatoria_id": convocatoria_id, "region": region},
+    )
+    return assignment
+
+
+def revoke_role(actor: User, assignment: RoleAssignment) -> None:
+    user = assignment.user
+    if assignment.role == Role.ADMIN and user.id == actor.id:
+        raise AccountError(_("You cannot remove your own administrator role."))
+    before = {
+        "role": assignment.role,
+        "convocatoria_id": assignment.convocatoria_id,
+        "region": assignment.region,
+    }
+    user.roles.remove(assignment)
+    db.session.flush()
+    audit.record(actor, "role.revoked", user, before=before)

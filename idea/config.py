@@ -1,0 +1,122 @@
+"""Configuration read from environment variables, with safe defaults for a first look."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Return the secret kept in the instance folder, creating it on first run."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    secret_file = instance_path / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    return secret_file.read_text().strip()
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+class Config:
+    """Base configuration: development defaults (SQLite, inline jobs, mail printed)."""
+
+    ENV_NAME = "development"
+    TESTING = False
+    DEBUG = False
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 60 * 60 * 8
+
+    BABEL_DEFAULT_LOCALE = "es_CL"
+    BABEL_DEFAULT_TIMEZONE = "America/Santiago"
+    LANGUAGES = {"es": "Español", "en": "English"}
+
+    MAIL_DEFAULT_SENDER = "Fondo IDEA <no-responder@fondoidea.cl>"
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # a request with 5 attachments of 10 MB and the form
+
+    RATELIMIT_HEADERS_ENABLED = True
+    RQ_QUEUE = "idea"
+    JOB_RETRIES = 3
+    PASSWORD_MIN_LENGTH = 12
+    CONFIRM_TOKEN_MAX_AGE = 60 * 60 * 48
+    RESET_TOKEN_MAX_AGE = 60 * 60 * 2
+    INVITE_TOKEN_MAX_AGE = 60 * 60 * 24 * 7
+
+    def __init__(self, instance_path: Path) -> None:
+        env = os.environ
+        self.SECRET_KEY = env.get("SECRET_KEY") or _instance_secret(instance_path)
+        self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'idea.db'}"
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance_path / "uploads")
+        self.SERVER_NAME = env.get("SERVER_NAME") or None
+        self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
+        self.MAIL_SERVER = env.get("MAIL_SERVER") or None
+        self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))
+        self.MAIL_USERNAME = env.get("MAIL_USERNAME") or None
+        self.MAIL_PASSWORD = env.get("MAIL_PASSWORD") or None
+        self.MAIL_USE_TLS = _bool("MAIL_USE_TLS")
+        self.MAIL_USE_SSL = _bool("MAIL_USE_SSL")
+        if env.get("MAIL_DEFAULT_SENDER"):
+            self.MAIL_DEFAULT_SENDER = env["MAIL_DEFAULT_SENDER"]
+        # Without an SMTP server, mail is kept and printed to the log, never sent.
+        self.MAIL_SUPPRESS_SEND = self.MAIL_SERVER is None or _bool("MAIL_SUPPRESS_SEND")
+        self.MAIL_PRINT = self.MAIL_SERVER is None
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    DEBUG = False
+
+
+class TestConfig(Config):
+    """Used by the test suite: same services as production when the environment names them."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    SERVER_NAME_DEFAULT = "localhost"
+
+    def __init__(self, instance_path: Path) -> None:
+        super().__init__(instance_path)
+        self.SECRET_KEY = "test-secret-not-for-production"  # noqa: S105
+        self.MAIL_SUPPRESS_SEND = True
+        self.MAIL_PRINT = False
+        self.RQ_QUEUE = f"idea-test-{secrets.token_hex(4)}"
+        self.RATELIMIT_KEY_PREFIX = f"idea-test-{secrets.token_hex(4)}"
+
+
+class ProductionConfig(Config):
+    """Refuses to start without a real secret key and a real database."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    def __init__(self, instance_path: Path) -> None:
+        secret = os.environ.get("SECRET_KEY", "")
+        if len(secret) < 32:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production."
+            )
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set in production.")
+        super().__init__(instance_path)
+        self.PREFERRED_URL_SCHEME = "https"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}

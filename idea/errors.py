@@ -1,0 +1,30 @@
+"""Error pages in the user's language for 400, 403, 404, 413, 429 and 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from idea.extensions import db
+
+HANDLED = (400, 403, 404, 405, 413, 429, 500)
+
+
+def register(app: Flask) -> None:
+    def render_error(error: HTTPException) -> Any:
+        db.session.rollback()
+        code = error.code or 500
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": code}, code
+        return render_template("errors/error.html", code=code, error=error), code
+
+    for code in HANDLED:
+        app.register_error_handler(code, render_error)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> Any:
+        db.session.rollback()
+        return render_template("errors/error.html", code=400, error=error, csrf=True), 400

@@ -1,0 +1,34 @@
+"""Jinja filters for Chilean formats: money, dates, RUT, regions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+
+from idea.chile import format_clp, format_date_es, format_datetime_es, format_rut, region_name
+
+
+def _safe_rut(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        return format_rut(value)
+    except ValueError:
+        return value
+
+
+def _fecha(value: date | datetime | None) -> str:
+    return format_date_es(value) if value else ""
+
+
+def _fecha_hora(value: datetime | None) -> str:
+    return format_datetime_es(value) if value else ""
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(format_clp, "clp")
+    app.add_template_filter(_fecha, "fecha")
+    app.add_template_filter(_fecha_hora, "fecha_hora")
+    app.add_template_filter(_safe_rut, "rut")
+    app.add_template_filter(lambda code: region_name(code, default=code or ""), "region")

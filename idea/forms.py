@@ -1,0 +1,125 @@
+"""Forms of the core: accounts, profile, staff administration."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
+
+from idea.chile import region_choices
+from idea.models import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrator"),
+    Role.ENCARGADO_TECNICO: _l("Technical lead"),
+    Role.EVALUADOR: _l("Reviewer"),
+    Role.COMITE: _l("Committee member"),
+    Role.MENTOR: _l("Mentor"),
+    Role.JURADO: _l("Demo day jury"),
+    Role.POSTULANTE: _l("Applicant"),
+}
+
+
+class EmptyForm(FlaskForm):
+    """A POST button: only the CSRF token."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(), Length(max=200)],
+        description=_l("At least 12 characters. A phrase of several words works well."),
+    )
+    password2 = PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("Passwords do not match."))],
+    )
+    submit = SubmitField(_l("Create account"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
+    submit = SubmitField(_l("Log in"))
+
+
+class EmailForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Send link"))
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[InputRequired(), Length(max=200)],
+        description=_l("At least 12 characters. A phrase of several words works well."),
+    )
+    password2 = PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(), EqualTo("password", message=_l("Passwords do not match."))],
+    )
+    submit = SubmitField(_l("Save password"))
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current_password = PasswordField(_l("Current password"), validators=[InputRequired(), Length(max=200)])
+    submit = SubmitField(_l("Change password"))
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    locale = SelectField(
+        _l("Language"),
+        choices=[("", _l("Default (Spanish)")), ("es", "Español"), ("en", "English")],
+        validators=[Optional()],
+    )
+    submit = SubmitField(_l("Save"))
+
+
+def _role_choices(include_postulante: bool = True) -> list[tuple[str, str]]:
+    return [(r.value, str(ROLE_LABELS[r])) for r in Role if include_postulante or r != Role.POSTULANTE]
+
+
+class GrantRoleForm(FlaskForm):
+    role = SelectField(_l("Role"), validators=[InputRequired()])
+    convocatoria_id = SelectField(
+        _l("Call"), validators=[Optional()], coerce=str, description=_l("Leave empty for every call.")
+    )
+    region = SelectField(
+        _l("Region"), validators=[Optional()], description=_l("Leave empty for every region.")
+    )
+    submit = SubmitField(_l("Grant role"))
+
+    def __init__(self, call_choices: list[tuple[str, str]], *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = _role_choices()
+        self.convocatoria_id.choices = [("", _l("All calls"))] + call_choices
+        self.region.choices = [("", _l("All regions"))] + region_choices()
+
+
+class InviteStaffForm(GrantRoleForm):
+    name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
+    submit = SubmitField(_l("Send invitation"))
+
+    def __init__(self, call_choices: list[tuple[str, str]], *args: object, **kwargs: object) -> None:
+        super().__init__(call_choices, *args, **kwargs)
+        self.role.choices = _role_choices(include_postulante=False)
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    actor = StringField(_l("Who (e-mail)"), validators=[Optional(), Length(max=254)])
+    action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
+    object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=80)])
+    object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=80)])
+    date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional(), Length(max=10)])
+    date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[Optional(), Length(max=10)])

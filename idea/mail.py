@@ -1,0 +1,57 @@
+"""E-mail: rendered in the request's language when queued, always sent by a job."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import force_locale
+from flask_mail import Message, email_dispatched
+from jinja2 import TemplateNotFound
+
+from idea.extensions import mail
+from idea.jobs import enqueue
+
+log = logging.getLogger(__name__)
+
+
+def send_email(
+    recipients: str | Sequence[str], subject: str, template: str, *, locale: str | None = None, **context: Any
+) -> None:
+    """Render `templates/email/<template>.txt` (and `.html` when it exists) and queue the delivery.
+
+    The mail is written in the recipient's language (`locale`, default Spanish), not the sender's:
+    pass `subject` as a lazy string (`lazy_gettext`) so that it is translated here too.
+    """
+    if isinstance(recipients, str):
+        recipients = [recipients]
+    with force_locale(locale or "es_CL"):
+        subject = str(subject)
+        text = render_template(f"email/{template}.txt", **context)
+        try:
+            html: str | None = render_template(f"email/{template}.html", **context)
+        except TemplateNotFound:
+            html = None
+    enqueue(deliver_email, list(recipients), subject, text, html)
+
+
+def deliver_email(recipients: list[str], subject: str, text: str, html: str | None = None) -> None:
+    """Job: hand one message to the mail transport (Flask-Mail)."""
+    message = Message(subject=subject, recipients=recipients, body=text, html=html)
+    mail.send(message)
+
+
+def _print_message(message: Message, app: Flask) -> None:
+    log.warning(
+        "Correo (no enviado: sin MAIL_SERVER) para %s: %s\n%s",
+        message.recipients,
+        message.subject,
+        message.body,
+    )
+
+
+def init_app(app: Flask) -> None:
+    if app.config.get("MAIL_PRINT"):
+        email_dispatched.connect(_print_message, app)

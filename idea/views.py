@@ -1,0 +1,31 @@
+"""Small pages of the core: the language switch and a health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, redirect, request, session, url_for
+
+from idea.forms import EmptyForm
+from idea.permissions import PUBLIC, access
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/idioma", methods=["POST"])
+@access(PUBLIC)
+def set_language() -> Any:
+    form = EmptyForm()
+    lang = request.form.get("lang", "")
+    if form.validate_on_submit() and lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("convocatorias_public.home")
+    return redirect(target)
+
+
+@bp.route("/salud")
+@access(PUBLIC)
+def health() -> Any:
+    return {"status": "ok"}

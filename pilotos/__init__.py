@@ -1,0 +1,1 @@
+"""Pilotos: training, mentoring, demo day, execution reports, systematization, learning repository."""
