@@ -126,6 +126,8 @@ def dispatch_ready() -> None:
 @event.listens_for(Session, "after_commit")
 def _promote_jobs(session: Session) -> None:
     # No SQL may run inside this hook, so the jobs only move to the ready list; `commit()` sends them.
+    if session.in_nested_transaction():  # a released SAVEPOINT is not the commit the jobs wait for
+        return
     pending = session.info.pop(PENDING_KEY, None)
     if pending:
         session.info.setdefault(READY_KEY, []).extend(pending)

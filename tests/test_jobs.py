@@ -108,3 +108,13 @@ def test_without_redis_a_failing_job_is_retried_then_logged(
     jobs.commit()
     assert CALLS == ["boom"] * (app.config["JOB_RETRIES"] + 1)
     assert any("failed after" in r.getMessage() for r in caplog.records)
+
+
+def test_releasing_a_savepoint_does_not_release_the_jobs(app: Flask) -> None:
+    jobs.enqueue(record_call, "queued-before-savepoint")
+    with db.session.begin_nested():
+        db.session.add(User(email="sp@example.cl", name="SP"))
+    db.session.rollback()
+    jobs.commit()
+    run_queued_jobs(app)
+    assert CALLS == []

@@ -1,0 +1,201 @@
+"""Speed and memory of the pages that grow with a call: the public call page, the lead's list, the exports.
+
+Run: `.venv/bin/python benchmarks/bench_convocatorias.py [N_SUBMISSIONS]` (default 3000). Uses a throwaway
+SQLite file, or DATABASE_URL's server (a database of its own is created and dropped). Prints, per page, the
+median and worst time over repeated requests, the SQL statements issued, and the peak Python memory of the
+exports. Targets (a laptop, 3000 submissions): call page < 50 ms with a constant query count; lead list
+< 200 ms; CSV and XLSX export of every row < 5 s with peak memory < 100 MB.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from convocatorias.models import (  # noqa: E402
+    Convocatoria,
+    Desafio,
+    EstadoPostulacion,
+    Fase,
+    IndicadorLineaBase,
+    Madurez,
+    Organizacion,
+    Postulacion,
+    TipoOrganizacion,
+)
+from idea import create_app  # noqa: E402
+from idea.chile import REGIONS, compute_check_digit, utcnow  # noqa: E402
+from idea.extensions import db  # noqa: E402
+from idea.models import Role, RoleAssignment, User  # noqa: E402
+
+
+def database_url(tmp: Path) -> tuple[str, sa.Engine | None, str | None]:
+    raw = os.environ.get("DATABASE_URL", "")
+    if not raw.startswith("postgresql"):
+        return f"sqlite:///{tmp / 'bench.db'}", None, None
+    url = sa.make_url(raw.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"idea_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    return url.set(database=name).render_as_string(hide_password=False), admin, name
+
+
+def seed(n: int) -> tuple[Convocatoria, User]:
+    from datetime import timedelta
+
+    now = utcnow()
+    lead = User(email="lead@bench.cl", name="Lead", email_confirmed_at=now)
+    lead.roles.append(RoleAssignment(role=Role.ENCARGADO_TECNICO))
+    call = Convocatoria(
+        slug="bench",
+        title="Benchmark",
+        year=2026,
+        total_budget=650_000_000,
+        min_amount=20_000_000,
+        max_amount=30_000_000,
+        max_submissions_per_org=1000,
+        fase=Fase.POSTULACION,
+        published_at=now,
+        submissions_open_at=now - timedelta(days=5),
+        submissions_close_at=now + timedelta(days=20),
+    )
+    db.session.add_all([lead, call])
+    db.session.flush()
+    desafios = []
+    for i in range(6):
+        desafio = Desafio(convocatoria_id=call.id, title=f"Desafío {i}", problem="Problema", position=i)
+        desafio.indicadores.append(IndicadorLineaBase(name="Tasa", unit="%", value=10, source="Casen 2022"))
+        desafios.append(desafio)
+    db.session.add_all(desafios)
+    orgs = [
+        Organizacion(
+            owner_id=lead.id,
+            name=f"Org {i}",
+            rut=f"{70_000_000 + i}-{compute_check_digit(70_000_000 + i)}",
+            tipo=TipoOrganizacion.SIN_FINES_DE_LUCRO,
+            region=REGIONS[i % 16].code,
+            comuna="Comuna",
+        )
+        for i in range(50)
+    ]
+    db.session.add_all(orgs)
+    db.session.flush()
+    rows = []
+    for i in range(n):
+        org = orgs[i % len(orgs)]
+        rows.append(
+            dict(
+                convocatoria_id=call.id,
+                desafio_id=desafios[i % 6].id,
+                organizacion_id=org.id,
+                created_by_id=lead.id,
+                status=EstadoPostulacion.ENVIADA,
+                folio_number=i + 1,
+                folio=f"IDEA-2026-{i + 1:05d}",
+                title=f"Idea {i}",
+                problem="Problema " * 40,
+                solution="Solución " * 40,
+                beneficiaries="Familias",
+                beneficiaries_count=100,
+                region=org.region,
+                comuna="Comuna",
+                maturity=Madurez.IDEA_CLARA,
+                coproduction="Talleres",
+                requested_amount=25_000_000,
+                team="Equipo",
+                version=1,
+                submitted_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    db.session.execute(sa.insert(Postulacion), rows)
+    db.session.commit()
+    return call, lead
+
+
+def measure(engine: sa.Engine, client, url: str, repeat: int) -> tuple[float, float, int, int]:
+    statements = []
+
+    def count(*_args: object) -> None:
+        statements.append(1)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    times = []
+    size = 0
+    try:
+        for _ in range(repeat):
+            statements.clear()
+            start = time.perf_counter()
+            response = client.get(url)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (url, response.status_code)
+            size = len(response.data)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return statistics.median(times), max(times), len(statements), size
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    with tempfile.TemporaryDirectory() as tmp:
+        url, admin, name = database_url(Path(tmp))
+        app = create_app(
+            "testing", SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=tmp, REDIS_URL=None, RATELIMIT_ENABLED=False
+        )
+        try:
+            with app.app_context():
+                db.create_all()
+                start = time.perf_counter()
+                call, lead = seed(n)
+                seconds = time.perf_counter() - start
+                print(f"{n} submissions on {db.engine.dialect.name}, seeded in {seconds:.1f} s")
+                call_id, lead_id = call.id, lead.get_id()
+                engine = db.engine
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session["_user_id"] = lead_id
+            pages = [
+                ("public call page", "/convocatorias/bench", 30),
+                ("home", "/", 30),
+                ("lead list (page 1)", f"/gestion/convocatorias/{call_id}/postulaciones", 10),
+                ("lead list (search)", f"/gestion/convocatorias/{call_id}/postulaciones?q=Idea+12", 10),
+            ]
+            print(f"{'page':<22}{'median ms':>11}{'worst ms':>10}{'queries':>9}{'bytes':>10}")
+            for label, path, repeat in pages:
+                median, worst, queries, size = measure(engine, client, path, repeat)
+                print(f"{label:<22}{median:>11.1f}{worst:>10.1f}{queries:>9}{size:>10}")
+            for fmt in ("csv", "xlsx"):
+                tracemalloc.start()
+                start = time.perf_counter()
+                response = client.get(f"/gestion/convocatorias/{call_id}/postulaciones.{fmt}?estado=todas")
+                elapsed = time.perf_counter() - start
+                peak = tracemalloc.get_traced_memory()[1]
+                tracemalloc.stop()
+                assert response.status_code == 200
+                print(
+                    f"export {fmt:<5} {elapsed:>8.2f} s  peak Python memory {peak / 1e6:>7.1f} MB  "
+                    f"{len(response.data) / 1e6:.1f} MB file"
+                )
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            if admin is not None:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+if __name__ == "__main__":
+    main()

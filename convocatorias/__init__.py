@@ -1,0 +1,18 @@
+"""Convocatorias: calls, challenges, organisations, submissions, admissibility, public call pages."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from convocatorias import models, seed, views_public  # noqa: F401  (models: register the tables)
+
+    app.register_blueprint(views_public.bp)
+    seed.connect()
+    from convocatorias import lead_views  # the technical lead's pages, exports and `flask send-reminders`
+    lead_views.init_app(app)
+    from convocatorias import admin_views  # calls and challenges admin, menu entry, call choices for roles
+    admin_views.init_app(app)
+    from convocatorias import applicant_views  # the applicant area: organisation, submissions, attachments
+    app.register_blueprint(applicant_views.bp)

@@ -1,0 +1,231 @@
+"""Read-side helpers of the technical lead: the submissions a lead may see, filtered, counted, exported."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager, joinedload
+
+from convocatorias.models import (
+    Convocatoria,
+    Desafio,
+    EstadoPostulacion,
+    Madurez,
+    Organizacion,
+    Postulacion,
+    TipoOrganizacion,
+)
+from idea.chile import REGIONS, REGIONS_BY_CODE
+from idea.extensions import db
+from idea.models import Role, User
+
+PAGE_SIZE = 50
+
+# The roles whose assignments open these pages; their call/region binding narrows what is seen.
+LEAD_ROLES: tuple[Role, ...] = (Role.ENCARGADO_TECNICO, Role.ADMIN)
+
+# Drafts are never listed nor exported: until it is sent, a profile belongs to its applicant alone (staff
+# only see how many drafts there are). The empty status filter means every sent state.
+STATUS_SENT = ""
+
+STATUS_LABELS: dict[str, Any] = {
+    EstadoPostulacion.BORRADOR.value: _l("Draft"),
+    EstadoPostulacion.ENVIADA.value: _l("Sent"),
+    EstadoPostulacion.RETIRADA.value: _l("Withdrawn"),
+    EstadoPostulacion.ADMISIBLE.value: _l("Admissible"),
+    EstadoPostulacion.INADMISIBLE.value: _l("Not admissible"),
+}
+
+MATURITY_LABELS: dict[str, Any] = {
+    Madurez.IDEA_VAGA.value: _l("Rough idea"),
+    Madurez.IDEA_CLARA.value: _l("Clear idea"),
+    Madurez.IDEA_ESTUDIADA.value: _l("Studied and prototyped idea"),
+}
+
+TIPO_LABELS: dict[str, Any] = {
+    TipoOrganizacion.PUBLICO.value: _l("Public body"),
+    TipoOrganizacion.MUNICIPALIDAD.value: _l("Municipality"),
+    TipoOrganizacion.SIN_FINES_DE_LUCRO.value: _l("Non-profit organisation"),
+    TipoOrganizacion.EMPRESA.value: _l("Company"),
+    TipoOrganizacion.UNIVERSIDAD.value: _l("University"),
+    TipoOrganizacion.GRUPO_INFORMAL.value: _l("Informal group"),
+}
+
+
+@dataclass(frozen=True)
+class Filtros:
+    """The filters of the submissions list; the same values drive the page, the counts and the exports."""
+
+    desafio_id: int | None = None
+    region: str | None = None
+    status: str = STATUS_SENT
+    maturity: str | None = None
+    tipo: str | None = None
+    q: str = ""
+
+    def as_args(self) -> dict[str, Any]:
+        """The non-empty filters as query-string arguments (for the pager and the export links)."""
+        names = {"desafio_id": "desafio", "region": "region", "status": "estado", "maturity": "madurez",
+                 "tipo": "tipo", "q": "q"}
+        return {names[key]: value for key, value in asdict(self).items() if value not in (None, "")}
+
+
+# --- scope -----------------------------------------------------------------------------------------
+
+def _lead_assignments(user: User) -> list[Any]:
+    return [a for a in user.roles if a.role in LEAD_ROLES]
+
+
+def scope_clause(user: User) -> sa.ColumnElement[bool]:
+    """The submissions `user` may see as technical lead: each assignment opens its call and/or region."""
+    clauses: list[sa.ColumnElement[bool]] = []
+    for assignment in _lead_assignments(user):
+        parts: list[sa.ColumnElement[bool]] = []
+        if assignment.convocatoria_id is not None:
+            parts.append(Postulacion.convocatoria_id == assignment.convocatoria_id)
+        if assignment.region is not None:
+            parts.append(Postulacion.region == assignment.region)
+        if not parts:
+            return sa.true()
+        clauses.append(sa.and_(*parts))
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+def visible_calls_clause(user: User) -> sa.ColumnElement[bool]:
+    """The calls whose submissions page `user` may open (a region-bound lead sees every call)."""
+    ids: set[int] = set()
+    for assignment in _lead_assignments(user):
+        if assignment.convocatoria_id is None:
+            return sa.true()
+        ids.add(assignment.convocatoria_id)
+    return Convocatoria.id.in_(sorted(ids)) if ids else sa.false()
+
+
+def can_view_call(user: User, convocatoria: Convocatoria) -> bool:
+    """Whether `user` may open the submissions page of this call."""
+    return any(a.convocatoria_id in (None, convocatoria.id) for a in _lead_assignments(user))
+
+
+def regions_in_scope(user: User, convocatoria_id: int) -> list[str] | None:
+    """The region codes `user` sees in a call, north to south; None when every region is in scope."""
+    codes: set[str] = set()
+    for assignment in _lead_assignments(user):
+        if assignment.convocatoria_id not in (None, convocatoria_id):
+            continue
+        if assignment.region is None:
+            return None
+        codes.add(assignment.region)
+    return [r.code for r in REGIONS if r.code in codes]
+
+
+def visible_calls(user: User) -> list[Convocatoria]:
+    """The calls of the lead's index, newest first."""
+    stmt = (sa.select(Convocatoria).where(visible_calls_clause(user))
+            .order_by(Convocatoria.year.desc(), Convocatoria.created_at.desc(), Convocatoria.id.desc()))
+    return list(db.session.scalars(stmt))
+
+
+def counts_by_call(user: User) -> dict[int, dict[str, int]]:
+    """Per call: how many submissions the user sees, by status (one GROUP BY query)."""
+    stmt = (sa.select(Postulacion.convocatoria_id, Postulacion.status, sa.func.count(Postulacion.id))
+            .where(scope_clause(user))
+            .group_by(Postulacion.convocatoria_id, Postulacion.status))
+    result: dict[int, dict[str, int]] = {}
+    for call_id, status, count in db.session.execute(stmt):
+        result.setdefault(call_id, {})[EstadoPostulacion(status).value] = count
+    return result
+
+
+# --- filtered submissions ---------------------------------------------------------------------------
+
+def _conditions(user: User, convocatoria_id: int, filtros: Filtros) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = [
+        Postulacion.convocatoria_id == convocatoria_id, scope_clause(user)]
+    conditions.append(Postulacion.status != EstadoPostulacion.BORRADOR)
+    if filtros.status != STATUS_SENT:
+        conditions.append(Postulacion.status == EstadoPostulacion(filtros.status))
+    if filtros.desafio_id is not None:
+        conditions.append(Postulacion.desafio_id == filtros.desafio_id)
+    if filtros.region:
+        conditions.append(Postulacion.region == filtros.region)
+    if filtros.maturity:
+        conditions.append(Postulacion.maturity == Madurez(filtros.maturity))
+    if filtros.tipo:
+        conditions.append(Organizacion.tipo == TipoOrganizacion(filtros.tipo))
+    text = filtros.q.strip().lower()
+    if text:
+        # lower() on both sides: portable case-insensitive matching; autoescape keeps % and _ literal.
+        conditions.append(sa.or_(
+            sa.func.lower(Postulacion.folio).contains(text, autoescape=True),
+            sa.func.lower(Postulacion.title).contains(text, autoescape=True),
+            sa.func.lower(Organizacion.name).contains(text, autoescape=True),
+        ))
+    return conditions
+
+
+def filtered_select(user: User, convocatoria_id: int, filtros: Filtros) -> sa.Select[tuple[Postulacion]]:
+    """The submissions of a call that `user` sees and that match `filtros`, in folio order, with the
+    organisation and challenge loaded in the same query (so the row count never adds queries)."""
+    return (
+        sa.select(Postulacion)
+        .join(Postulacion.organizacion)
+        .where(*_conditions(user, convocatoria_id, filtros))
+        .options(contains_eager(Postulacion.organizacion), joinedload(Postulacion.desafio))
+        .order_by(Postulacion.folio_number.is_(None), Postulacion.folio_number, Postulacion.id)
+    )
+
+
+def paginate_submissions(user: User, convocatoria_id: int, filtros: Filtros, page: int) -> Any:
+    return db.paginate(filtered_select(user, convocatoria_id, filtros), page=page, per_page=PAGE_SIZE,
+                       error_out=False)
+
+
+def all_submissions(user: User, convocatoria_id: int, filtros: Filtros) -> Sequence[Postulacion]:
+    """Every filtered row (not one page): what the exports write."""
+    stmt = filtered_select(user, convocatoria_id, filtros).options(joinedload(Postulacion.convocatoria))
+    return db.session.scalars(stmt).unique().all()
+
+
+@dataclass(frozen=True)
+class Conteo:
+    """One bar of a chart: a label, its count and the bar length in percent of the largest count."""
+
+    key: str
+    label: str
+    count: int
+    percent: int
+
+
+def _bars(rows: list[tuple[str, str, int]]) -> list[Conteo]:
+    top = max((count for _key, _label, count in rows), default=0)
+    return [Conteo(key, label, count, max(1, round(100 * count / top)) if count else 0)
+            for key, label, count in rows]
+
+
+def counts_by_region(user: User, convocatoria_id: int, filtros: Filtros) -> list[Conteo]:
+    """Filtered submissions per region (one GROUP BY query), north to south; no region last."""
+    stmt = (sa.select(Postulacion.region, sa.func.count(Postulacion.id))
+            .join(Postulacion.organizacion)
+            .where(*_conditions(user, convocatoria_id, filtros))
+            .group_by(Postulacion.region))
+    counts: dict[str | None, int] = {code: n for code, n in db.session.execute(stmt)}
+    rows = [(r.code, r.name, counts[r.code]) for r in REGIONS if r.code in counts]
+    rows += [(code or "", code or "", n) for code, n in counts.items() if code not in REGIONS_BY_CODE]
+    return _bars(rows)
+
+
+def counts_by_desafio(user: User, convocatoria_id: int, filtros: Filtros) -> list[Conteo]:
+    """Filtered submissions per challenge (one GROUP BY query), in the call's challenge order."""
+    stmt = (sa.select(Desafio.id, Desafio.title, sa.func.count(Postulacion.id))
+            .select_from(Postulacion)
+            .join(Postulacion.organizacion)
+            .join(Postulacion.desafio)
+            .where(*_conditions(user, convocatoria_id, filtros))
+            .group_by(Desafio.id, Desafio.title, Desafio.position)
+            .order_by(Desafio.position, Desafio.id))
+    return _bars([(str(id_), title, count) for id_, title, count in db.session.execute(stmt)])
+

@@ -1,0 +1,149 @@
+"""Deadline reminders for drafts (72 h and 24 h before the call closes) and `flask send-reminders`.
+
+Meant to run from cron every hour. Each reminder is a `Recordatorio` row with a unique (submission, kind) key
+inserted before its e-mail is queued, so a rerun (or two overlapping runs) never sends one twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app, has_request_context, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
+from werkzeug.routing import BuildError
+
+from convocatorias.models import Convocatoria, EstadoPostulacion, Fase, Postulacion, Recordatorio
+from idea import chile
+from idea.extensions import db
+from idea.jobs import commit
+from idea.mail import send_email
+
+# Reminder kinds, from the earliest: a draft gets the latest kind whose window it is in.
+WINDOWS: tuple[tuple[str, timedelta], ...] = (("24h", timedelta(hours=24)), ("72h", timedelta(hours=72)))
+
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+# The applicant's edit page of one submission (should it be renamed, the link falls back to their list).
+DRAFT_ENDPOINT = "convocatorias_applicant.edit"
+MY_SUBMISSIONS_PATH = "/mis-postulaciones"
+
+
+def public_base_url(app: Flask | None = None) -> str:
+    """Where the site is reached from outside (links in e-mails sent outside a request)."""
+    app = app or current_app
+    return (os.environ.get("PUBLIC_BASE_URL") or app.config.get("PUBLIC_BASE_URL")
+            or DEFAULT_PUBLIC_BASE_URL)
+
+
+def reminder_kind(closes_at: datetime, now: datetime) -> str | None:
+    """The reminder due for a draft of a call closing at `closes_at`: "24h", "72h" or None."""
+    if closes_at <= now:
+        return None
+    for kind, window in WINDOWS:
+        if closes_at - now <= window:
+            return kind
+    return None
+
+
+def draft_url(postulacion: Postulacion) -> str:
+    try:
+        return url_for(DRAFT_ENDPOINT, postulacion_id=postulacion.id, _external=True)
+    except BuildError:
+        return url_for("convocatorias_public.home", _external=True).rstrip("/") + MY_SUBMISSIONS_PATH
+
+
+@contextlib.contextmanager
+def _request_context() -> Iterator[None]:
+    """External links need a request; outside one (cron, a job) use the public address of the site."""
+    if has_request_context():
+        yield
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.test_request_context(base_url=public_base_url(app)):
+        yield
+
+
+def due_drafts(now: datetime) -> list[Postulacion]:
+    """Drafts of calls taking submissions whose deadline is at most 72 h away (and not past)."""
+    stmt = (
+        sa.select(Postulacion)
+        .join(Postulacion.convocatoria)
+        .where(
+            Postulacion.status == EstadoPostulacion.BORRADOR,
+            Convocatoria.fase == Fase.POSTULACION,
+            Convocatoria.published_at.is_not(None),
+            Convocatoria.submissions_close_at > now,
+            Convocatoria.submissions_close_at <= now + WINDOWS[-1][1],
+        )
+        .options(joinedload(Postulacion.convocatoria), joinedload(Postulacion.created_by))
+        .order_by(Postulacion.id)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _send(postulacion: Postulacion, kind: str) -> None:
+    user = postulacion.created_by
+    convocatoria = postulacion.convocatoria
+    with force_locale(user.locale or "es_CL"):
+        send_email(
+            user.email,
+            _("Your draft for %(call)s closes soon", call=convocatoria.title),
+            "draft_reminder",
+            user=user, postulacion=postulacion, convocatoria=convocatoria, kind=kind,
+            deadline=chile.format_datetime_es(convocatoria.submissions_close_at),
+            link=draft_url(postulacion),
+        )
+
+
+def _claim(postulacion_id: int, kind: str, now: datetime) -> bool:
+    """Insert the reminder row unless it exists (checked by the unique key, safe against a parallel run)."""
+    values = {"postulacion_id": postulacion_id, "kind": kind, "sent_at": now}
+    dialect = db.session.get_bind().dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        db.session.add(Recordatorio(**values))
+        db.session.flush()
+        return True
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(Recordatorio).values(**values)
+            .on_conflict_do_nothing(index_elements=["postulacion_id", "kind"])
+            .returning(Recordatorio.id))
+    return db.session.execute(stmt).first() is not None
+
+
+def send_draft_reminders(now: datetime | None = None) -> int:
+    """Queue the reminders due at `now` (default: the current time); return how many. Never commits."""
+    now = now or chile.utcnow()
+    drafts = due_drafts(now)
+    if not drafts:
+        return 0
+    sent = {(row.postulacion_id, row.kind) for row in db.session.execute(
+        sa.select(Recordatorio.postulacion_id, Recordatorio.kind)
+        .where(Recordatorio.postulacion_id.in_([p.id for p in drafts])))}
+    count = 0
+    with _request_context():
+        for postulacion in drafts:
+            kind = reminder_kind(postulacion.convocatoria.submissions_close_at, now)
+            if kind is None or (postulacion.id, kind) in sent:
+                continue
+            if not _claim(postulacion.id, kind, now):
+                continue  # another run got there first
+            _send(postulacion, kind)
+            count += 1
+    return count
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("send-reminders")
+    def send_reminders_command() -> None:
+        """Send the deadline reminders due now to applicants with drafts (run it every hour)."""
+        count = send_draft_reminders()
+        commit()
+        click.echo(f"Recordatorios enviados: {count}")
