@@ -232,7 +232,7 @@ class ConvocatoriaForm(FlaskForm):
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=400)],
                             description=_l("One or two sentences shown in the list of calls."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
-    rules = TextAreaField(_l("Rules (bases)"), validators=[Optional(), Length(max=50000)])
+    rules = TextAreaField(_l("Rules"), validators=[Optional(), Length(max=50000)])
     total_budget = ClpField(_l("Total budget"), validators=[InputRequired()],
                             description=_l("In pesos, for example $650.000.000."))
     min_amount = ClpField(_l("Minimum amount per project"), validators=[InputRequired()])

@@ -37,7 +37,7 @@ def _actor() -> Any:
 
 
 def _render(template: str, status: int = 200, **context: Any) -> Any:
-    context.setdefault("fase_labels", ops.FASE_LABELS)
+    context.setdefault("fase_labels", queries.FASE_LABELS)
     context.setdefault("date_labels", ops.PHASE_DATES)
     return render_template(f"convocatorias/admin/{template}", **context), status
 
@@ -171,7 +171,7 @@ def change_fase(convocatoria_id: int) -> Any:
     except ops.ConvocatoriaError as error:
         db.session.rollback()
         return _detail(convocatoria, INVALID, errors=[p.message for p in error.problems])
-    flash(_("The call moved to the phase “%(fase)s”.", fase=ops.FASE_LABELS[convocatoria.fase]), "success")
+    flash(_("The call moved to the phase “%(fase)s”.", fase=queries.fase_label(convocatoria.fase)), "success")
     return redirect(url_for("convocatorias_admin.detail", convocatoria_id=convocatoria.id))
 
 

@@ -14,14 +14,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from convocatorias import permissions, postulaciones, uploads
-from convocatorias.forms import (
-    ESTADO_LABELS,
-    MADUREZ_LABELS,
-    TIPO_ORGANIZACION_LABELS,
-    AdjuntoForm,
-    OrganizacionForm,
-    PostulacionForm,
-)
+from convocatorias.forms import AdjuntoForm, OrganizacionForm, PostulacionForm
+from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label
 from convocatorias.models import Adjunto, Convocatoria, EstadoPostulacion, Postulacion
 from convocatorias.postulaciones import PostulacionError
 from idea import add_nav_provider, chile
@@ -49,13 +43,8 @@ def _register_nav(state: BlueprintSetupState) -> None:
 
 @bp.context_processor
 def _labels() -> dict[str, Any]:
-    def label(mapping: dict[Any, Any], value: Any) -> str:
-        if value is None:
-            return ""
-        return str(mapping.get(value, value))
-
     return {
-        "estado_label": lambda v: label(ESTADO_LABELS, EstadoPostulacion(v) if v else None),
+        "estado_label": lambda v: label(ESTADO_LABELS, v or None),
         "madurez_label": lambda v: label(MADUREZ_LABELS, v),
         "tipo_label": lambda v: label(TIPO_ORGANIZACION_LABELS, v),
         "file_size": _file_size,

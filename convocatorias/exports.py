@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from convocatorias.lead_queries import MATURITY_LABELS, STATUS_LABELS, TIPO_LABELS
+from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label
 from convocatorias.models import Convocatoria, Postulacion
 from idea import chile
 
@@ -34,7 +34,7 @@ def neutralise(value: Any) -> Any:
 def headers() -> list[str]:
     return [
         _("Folio"), _("Call"), _("Challenge"), _("Title"), _("Organisation"), _("Organisation RUT"),
-        _("Organisation type"), _("Region"), _("Comuna"), _("Maturity"), _("Number of beneficiaries"),
+        _("Organisation type"), _("Region"), _("Commune"), _("Maturity"), _("Number of beneficiaries"),
         _("Requested amount (CLP)"), _("Status"), _("Submitted at (Chile time)"), _("Problem"), _("Solution"),
     ]
 
@@ -50,13 +50,6 @@ def _rut(value: str) -> str:
         return value
 
 
-def _label(labels: dict[str, Any], value: Any) -> str:
-    if value is None:
-        return ""
-    key = getattr(value, "value", value)
-    return str(labels.get(key, key))
-
-
 def row(p: Postulacion) -> list[Any]:
     """One submission as export cells (text not yet neutralised)."""
     org = p.organizacion
@@ -67,13 +60,13 @@ def row(p: Postulacion) -> list[Any]:
         p.title,
         org.name,
         _rut(org.rut),
-        _label(TIPO_LABELS, org.tipo),
+        label(TIPO_ORGANIZACION_LABELS, org.tipo),
         chile.region_name(p.region, default=p.region) if p.region else "",
         p.comuna or "",
-        _label(MATURITY_LABELS, p.maturity),
+        label(MADUREZ_LABELS, p.maturity),
         p.beneficiaries_count,
         p.requested_amount,
-        _label(STATUS_LABELS, p.status),
+        label(ESTADO_LABELS, p.status),
         _local(p.submitted_at),
         p.problem,
         p.solution,

@@ -14,31 +14,9 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from convocatorias.models import PERFIL_FIELDS, Convocatoria, EstadoPostulacion, Madurez, TipoOrganizacion
+from convocatorias.labels import MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS
+from convocatorias.models import PERFIL_FIELDS, Convocatoria
 from idea import chile
-
-TIPO_ORGANIZACION_LABELS: dict[TipoOrganizacion, Any] = {
-    TipoOrganizacion.PUBLICO: _l("Public body"),
-    TipoOrganizacion.MUNICIPALIDAD: _l("Municipality"),
-    TipoOrganizacion.SIN_FINES_DE_LUCRO: _l("Non-profit organisation"),
-    TipoOrganizacion.EMPRESA: _l("Company"),
-    TipoOrganizacion.UNIVERSIDAD: _l("University or research centre"),
-    TipoOrganizacion.GRUPO_INFORMAL: _l("Informal group"),
-}
-
-MADUREZ_LABELS: dict[Madurez, Any] = {
-    Madurez.IDEA_VAGA: _l("Vague idea"),
-    Madurez.IDEA_CLARA: _l("Clear idea"),
-    Madurez.IDEA_ESTUDIADA: _l("Studied and prototyped idea"),
-}
-
-ESTADO_LABELS: dict[EstadoPostulacion, Any] = {
-    EstadoPostulacion.BORRADOR: _l("Draft"),
-    EstadoPostulacion.ENVIADA: _l("Sent"),
-    EstadoPostulacion.RETIRADA: _l("Withdrawn"),
-    EstadoPostulacion.ADMISIBLE: _l("Admissible"),
-    EstadoPostulacion.INADMISIBLE: _l("Not admissible"),
-}
 
 LONG_TEXT = 4000
 

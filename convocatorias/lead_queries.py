@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import contains_eager, joinedload
 
 from convocatorias.models import (
@@ -31,30 +30,6 @@ LEAD_ROLES: tuple[Role, ...] = (Role.ENCARGADO_TECNICO, Role.ADMIN)
 # Drafts are never listed nor exported: until it is sent, a profile belongs to its applicant alone (staff
 # only see how many drafts there are). The empty status filter means every sent state.
 STATUS_SENT = ""
-
-STATUS_LABELS: dict[str, Any] = {
-    EstadoPostulacion.BORRADOR.value: _l("Draft"),
-    EstadoPostulacion.ENVIADA.value: _l("Sent"),
-    EstadoPostulacion.RETIRADA.value: _l("Withdrawn"),
-    EstadoPostulacion.ADMISIBLE.value: _l("Admissible"),
-    EstadoPostulacion.INADMISIBLE.value: _l("Not admissible"),
-}
-
-MATURITY_LABELS: dict[str, Any] = {
-    Madurez.IDEA_VAGA.value: _l("Rough idea"),
-    Madurez.IDEA_CLARA.value: _l("Clear idea"),
-    Madurez.IDEA_ESTUDIADA.value: _l("Studied and prototyped idea"),
-}
-
-TIPO_LABELS: dict[str, Any] = {
-    TipoOrganizacion.PUBLICO.value: _l("Public body"),
-    TipoOrganizacion.MUNICIPALIDAD.value: _l("Municipality"),
-    TipoOrganizacion.SIN_FINES_DE_LUCRO.value: _l("Non-profit organisation"),
-    TipoOrganizacion.EMPRESA.value: _l("Company"),
-    TipoOrganizacion.UNIVERSIDAD.value: _l("University"),
-    TipoOrganizacion.GRUPO_INFORMAL.value: _l("Informal group"),
-}
-
 
 @dataclass(frozen=True)
 class Filtros:

@@ -8,19 +8,15 @@ from typing import Any
 from flask import Blueprint, Flask, abort, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
 from convocatorias import exports, lead_queries, queries, reminders
-from convocatorias.lead_queries import (
-    MATURITY_LABELS,
-    STATUS_LABELS,
-    STATUS_SENT,
-    TIPO_LABELS,
-    Filtros,
-)
+from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS
+from convocatorias.lead_queries import STATUS_SENT, Filtros
 from convocatorias.models import Convocatoria, EstadoPostulacion
 from idea import add_nav_provider, audit
 from idea.chile import region_choices, region_name
@@ -34,7 +30,7 @@ LEAD = roles(Role.ENCARGADO_TECNICO)
 
 
 def _choices(labels: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(value, str(label)) for value, label in labels.items()]
+    return [(str(value), str(label)) for value, label in labels.items()]
 
 
 class SubmissionFilterForm(FlaskForm):
@@ -52,13 +48,16 @@ class SubmissionFilterForm(FlaskForm):
 
     def __init__(self, convocatoria: Convocatoria, region_codes: list[str] | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.desafio.choices = [("", _("All"))] + [(str(d.id), d.title) for d in convocatoria.desafios]
+        # "All" agrees in gender with the filtered noun in Spanish: desafío, tipo / región, madurez.
+        every_masculine = pgettext("filter over a masculine noun", "All")
+        every_feminine = pgettext("filter over a feminine noun", "All")
+        self.desafio.choices = [("", every_masculine)] + [(str(d.id), d.title) for d in convocatoria.desafios]
         codes = region_codes if region_codes is not None else [code for code, _name in region_choices()]
-        self.region.choices = [("", _("All"))] + [(code, region_name(code)) for code in codes]
+        self.region.choices = [("", every_feminine)] + [(code, region_name(code)) for code in codes]
         self.estado.choices = [(STATUS_SENT, _("All sent"))]
-        self.estado.choices += [c for c in _choices(STATUS_LABELS) if c[0] != EstadoPostulacion.BORRADOR]
-        self.madurez.choices = [("", _("All")), *_choices(MATURITY_LABELS)]
-        self.tipo.choices = [("", _("All")), *_choices(TIPO_LABELS)]
+        self.estado.choices += [c for c in _choices(ESTADO_LABELS) if c[0] != EstadoPostulacion.BORRADOR]
+        self.madurez.choices = [("", every_feminine), *_choices(MADUREZ_LABELS)]
+        self.tipo.choices = [("", every_masculine), *_choices(TIPO_ORGANIZACION_LABELS)]
 
     def filtros(self) -> Filtros:
         """The valid filters (each field validated on its own, so one bad value does not drop the others)."""
@@ -95,7 +94,6 @@ def index() -> Any:
     calls = lead_queries.visible_calls(current_user)
     counts = lead_queries.counts_by_call(current_user)
     return render_template("convocatorias/lead/index.html", calls=calls, counts=counts,
-                           status_labels=STATUS_LABELS, fase_label=queries.fase_label)
 
 
 @bp.route("/convocatorias/<int:convocatoria_id>/postulaciones")
@@ -110,7 +108,6 @@ def submissions(convocatoria_id: int) -> Any:
         pagination=pagination, args=filtros.as_args(),
         by_region=lead_queries.counts_by_region(current_user, convocatoria.id, filtros),
         by_desafio=lead_queries.counts_by_desafio(current_user, convocatoria.id, filtros),
-        status_labels=STATUS_LABELS,
     )
 
 

@@ -29,23 +29,12 @@ from convocatorias.models import (
     IndicadorLineaBase,
     Postulacion,
 )
+from convocatorias.queries import fase_label
 from idea import audit, chile
 from idea.extensions import db
 from idea.models import Role, User
 
 # --- vocabulary --------------------------------------------------------------------------------------
-
-FASE_LABELS: dict[Fase, Any] = {
-    Fase.BORRADOR: _l("Draft"),
-    Fase.POSTULACION: _l("Open for submissions"),
-    Fase.ADMISIBILIDAD: _l("Admissibility"),
-    Fase.EVALUACION: _l("Evaluation"),
-    Fase.VOTACION: _l("Public vote"),
-    Fase.COMITE: _l("Committee"),
-    Fase.FORMACION: _l("Training and mentoring"),
-    Fase.EJECUCION: _l("Pilot execution"),
-    Fase.CIERRE: _l("Closing and learning"),
-}
 
 # The phase dates in the order they must follow, with their labels.
 PHASE_DATES: tuple[tuple[str, Any], ...] = (
@@ -366,7 +355,7 @@ def _fase_problems(convocatoria: Convocatoria, target: Fase) -> list[Problem]:
         if following is None:
             return [Problem(_("This call is in its last phase."))]
         return [Problem(_("A call moves forward one phase at a time: from “%(current)s” it can only go to "
-                          "“%(next)s”.", current=FASE_LABELS[current], next=FASE_LABELS[following]))]
+                          "“%(next)s”.", current=fase_label(current), next=fase_label(following)))]
     problems = []
     if current == Fase.POSTULACION:
         close = convocatoria.submissions_close_at

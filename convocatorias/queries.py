@@ -31,10 +31,10 @@ SUBMIT_IDEA_PATH = "/mis-postulaciones/nueva"
 # Submissions closing within this time are flagged as closing soon.
 CLOSING_SOON = timedelta(hours=72)
 
-# What each phase is called on the public pages.
+# What each phase is called, on the public pages and in the admin alike.
 FASE_LABELS: dict[Fase, Any] = {
     Fase.BORRADOR: _l("Preparation"),
-    Fase.POSTULACION: _l("Submissions"),
+    Fase.POSTULACION: _l("Submission period"),
     Fase.ADMISIBILIDAD: _l("Admissibility review"),
     Fase.EVALUACION: _l("Evaluation"),
     Fase.VOTACION: _l("Public vote"),
@@ -227,11 +227,12 @@ def time_left_text(closes_at: datetime, now: datetime) -> str:
     # Wall-clock difference, so a daylight-saving change in between does not shift the hours shown.
     left = close_local.replace(tzinfo=None) - now_local.replace(tzinfo=None)
     days, hours = left.days, left.seconds // 3600
-    days_text = ngettext("%(num)d day", "%(num)d days", days)
     if hours == 0:
-        return _("%(days)s left", days=days_text)
+        return ngettext("%(num)d day left", "%(num)d days left", days)
+    # One plural per message: the sentence follows the days, the hours come as a counted noun.
     hours_text = ngettext("%(num)d hour", "%(num)d hours", hours)
-    return _("%(days)s and %(hours)s left", days=days_text, hours=hours_text)
+    return ngettext("%(num)d day and %(hours)s left", "%(num)d days and %(hours)s left", days,
+                    hours=hours_text)
 
 
 def deadline_status(convocatoria: Convocatoria, now: datetime | None = None) -> Plazo:

@@ -26,14 +26,25 @@ def _method_map() -> list[tuple[str, str]]:
     return methods
 
 
-def _msgids_in_source() -> dict[str, str]:
-    found: dict[str, str] = {}
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map=_method_map(), keywords=KEYWORDS
+# Directories that hold no UI strings. Unlike babel's default, names starting with "_" are walked
+# (templates/_macros is UI).
+SKIPPED_DIRS = ("__pycache__", "node_modules", "instance", ".venv")
+
+
+def _walk(dirpath: str) -> bool:
+    name = Path(dirpath).name
+    return not (name.startswith(".") or name in SKIPPED_DIRS)
+
+
+def _msgids_in_source() -> dict[tuple[str, str | None], str]:
+    """(msgid, context) -> where it is first used."""
+    found: dict[tuple[str, str | None], str] = {}
+    for filename, lineno, message, _comments, context in extract_from_dir(
+        str(ROOT), method_map=_method_map(), keywords=KEYWORDS, directory_filter=_walk
     ):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            found.setdefault(msgid, f"{filename}:{lineno}")
+            found.setdefault((msgid, context), f"{filename}:{lineno}")
     return found
 
 
@@ -45,12 +56,12 @@ def _catalog() -> Any:
 def test_every_msgid_has_a_spanish_translation() -> None:
     catalog = _catalog()
     missing = []
-    for msgid, where in sorted(_msgids_in_source().items()):
-        message = catalog.get(msgid)
+    for (msgid, context), where in sorted(_msgids_in_source().items(), key=lambda item: item[1]):
+        message = catalog.get(msgid, context=context)
         strings = message.string if message is not None else ""
         translated = all(strings) if isinstance(strings, tuple | list) else bool(strings)
         if message is None or not translated or message.fuzzy:
-            missing.append(f"{where}: {msgid!r}")
+            missing.append(f"{where}: {msgid!r}" + (f" (context {context!r})" if context else ""))
     hint = "untranslated (run pybabel extract/update, translate, compile):\n"
     assert missing == [], hint + "\n".join(missing)
 

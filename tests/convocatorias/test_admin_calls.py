@@ -426,7 +426,7 @@ def test_a_ready_call_is_published_and_opens_for_submissions(
     assert event.after == {"fase": "postulacion", "published_at": NOW.isoformat()}
 
     listing = text(admin.get(f"{BASE}/"))
-    assert "Fondo IDEA 2027" in listing and "Open for submissions" in listing
+    assert "Fondo IDEA 2027" in listing and "Submission period" in listing
     assert chile.format_datetime_es(NOW) in text(admin.get(f"{BASE}/{call.id}"))
     assert client.get("/convocatorias/fondo-idea-2027").status_code == 200
 
@@ -472,7 +472,7 @@ def test_a_call_moves_forward_one_phase_after_the_deadline(
 
     monkeypatch.setattr("idea.chile.utcnow", lambda: datetime(2027, 2, 1, 3, 0, 0, tzinfo=UTC))  # 00:00
     page = text(admin.get(f"{BASE}/{published.id}"))
-    assert "Move to the next phase: Admissibility" in page
+    assert "Move to the next phase: Admissibility review" in page
     response = admin.post(f"{BASE}/{published.id}/fase", data={"target": "admisibilidad"})
     assert response.status_code == 302
     assert calls()[0].fase == Fase.ADMISIBILIDAD
@@ -493,7 +493,7 @@ def test_a_call_cannot_skip_phases_or_go_back(
     if target == "nada":
         assert "Unknown phase." in page
     else:
-        assert ("A call moves forward one phase at a time: from “Admissibility” it can only go to "
+        assert ("A call moves forward one phase at a time: from “Admissibility review” it can only go to "
                 "“Evaluation”.") in page
     assert calls()[0].fase == Fase.ADMISIBILIDAD
     assert len(events("convocatoria.fase_changed")) == 1

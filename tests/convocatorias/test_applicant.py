@@ -113,13 +113,13 @@ def test_organisation_refuses_a_bad_rut_and_one_registered_by_another_account(
             "region": "13", "comuna": "Santiago"}
     bad_dv = client.post("/mi-organizacion", data=data)
     assert bad_dv.status_code == 422
-    assert "RUT is not valid" in errors_of(bad_dv.get_data(as_text=True), "rut")
+    assert "RUT no es válido" in errors_of(bad_dv.get_data(as_text=True), "rut")
 
     # The same RUT another account registered, typed in another format.
     dotted = chile.format_rut(other.rut)
     taken = client.post("/mi-organizacion", data={**data, "rut": dotted})
     assert taken.status_code == 422
-    assert "already registered by another account" in errors_of(taken.get_data(as_text=True), "rut")
+    assert "ya está registrado por otra cuenta" in errors_of(taken.get_data(as_text=True), "rut")
     assert count(Organizacion) == 1
 
 
@@ -184,7 +184,7 @@ def test_draft_needs_only_title_and_challenge(applicant: Any, call: Any) -> None
                              data={"desafio_id": "", "title": "", "save_draft": "1"})
     assert missing.status_code == 422
     html = missing.get_data(as_text=True)
-    assert "required" in errors_of(html, "title") and "required" in errors_of(html, "desafio_id")
+    assert "obligatorio" in errors_of(html, "title") and "obligatorio" in errors_of(html, "desafio_id")
     assert count(Postulacion) == 1
 
 
@@ -273,14 +273,14 @@ def test_folio_race_takes_the_next_number_inside_a_savepoint(
 # --- the rules of the call: 422, a message next to the field, nothing saved ---------------------------------
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
-    ({"requested_amount": "$19.999.999"}, "requested_amount", "between $20.000.000 and $30.000.000"),
-    ({"requested_amount": "30.000.001"}, "requested_amount", "between $20.000.000 and $30.000.000"),
-    ({"requested_amount": "veinte millones"}, "requested_amount", "whole pesos"),
-    ({"region": "01"}, "region", "only takes ideas for these regions"),
-    ({"problem": ""}, "problem", "required"),
-    ({"maturity": ""}, "maturity", "required"),
-    ({"beneficiaries_count": ""}, "beneficiaries_count", "required"),
-    ({"requested_amount": ""}, "requested_amount", "required"),
+    ({"requested_amount": "$19.999.999"}, "requested_amount", "entre $20.000.000 y $30.000.000"),
+    ({"requested_amount": "30.000.001"}, "requested_amount", "entre $20.000.000 y $30.000.000"),
+    ({"requested_amount": "veinte millones"}, "requested_amount", "en pesos, sin decimales"),
+    ({"region": "01"}, "region", "solo recibe ideas para estas regiones"),
+    ({"problem": ""}, "problem", "obligatorio"),
+    ({"maturity": ""}, "maturity", "obligatorio"),
+    ({"beneficiaries_count": ""}, "beneficiaries_count", "obligatorio"),
+    ({"requested_amount": ""}, "requested_amount", "obligatorio"),
 ])
 def test_refusals_show_a_message_next_to_the_field_and_save_nothing(
         applicant: Any, make_convocatoria: Callable[..., Convocatoria], make_desafio: Callable[..., Desafio],
@@ -303,7 +303,7 @@ def test_all_missing_fields_are_named_at_once(applicant: Any, call: Any) -> None
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     for name in blank:
-        assert "required" in errors_of(html, name), name
+        assert "obligatorio" in errors_of(html, name), name
     assert count(Postulacion) == 0
 
 
@@ -328,7 +328,7 @@ def test_the_organisation_cap_per_call_counts_sent_submissions_only(
     response = applicant.post(f"/mis-postulaciones/nueva?convocatoria={convocatoria.id}",
                               data=profile_form(desafio))
     assert response.status_code == 422
-    assert "as many submissions as this call accepts (1)" in response.get_data(as_text=True)
+    assert "todas las postulaciones que acepta esta convocatoria (1)" in response.get_data(as_text=True)
     assert count(Postulacion) == before
     # A draft can still be saved: the cap is about sending.
     response = applicant.post(f"/mis-postulaciones/nueva?convocatoria={convocatoria.id}",
@@ -410,13 +410,13 @@ def test_withdraw_is_refused_after_the_deadline(
     monkeypatch.setattr("idea.chile.utcnow", lambda: later)
     response = applicant.post(f"/mis-postulaciones/{p.id}/retirar")
     assert response.status_code == 422
-    assert "deadline of this call has passed" in response.get_data(as_text=True)
+    assert "plazo de esta convocatoria ya venció" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Postulacion, p.id).status == EstadoPostulacion.ENVIADA
     assert count(CambioEstado) == 0
     # The page does not offer it either.
     html = applicant.get(f"/mis-postulaciones/{p.id}").get_data(as_text=True)
-    assert f"/mis-postulaciones/{p.id}/retirar" not in html and "deadline of this call has passed" in html
+    assert f"/mis-postulaciones/{p.id}/retirar" not in html and "plazo de esta convocatoria ya venció" in html
 
 
 def test_a_draft_can_be_deleted_but_a_sent_submission_cannot(

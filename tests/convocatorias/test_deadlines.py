@@ -82,7 +82,7 @@ def test_sending_a_draft_around_the_deadline(owner: Any, make_convocatoria: Call
         assert p.submitted_at == convocatoria.submissions_close_at + offset
     else:
         assert response.status_code == 422
-        assert "deadline of this call has passed" in response.get_data(as_text=True)
+        assert "plazo de esta convocatoria ya venció" in response.get_data(as_text=True)
         assert p.status == EstadoPostulacion.BORRADOR and p.folio is None and p.version == 0
 
 
@@ -123,10 +123,10 @@ def test_editing_a_sent_submission_around_the_deadline(
         # Read-only: the edit page sends the applicant to the detail page, and a forced POST is refused.
         assert page.status_code == 302 and page.headers["Location"] == f"/mis-postulaciones/{sent.id}"
         assert response.status_code == 422
-        assert "deadline of this call has passed" in response.get_data(as_text=True)
+        assert "plazo de esta convocatoria ya venció" in response.get_data(as_text=True)
         assert p.title == "Antes" and p.version == 1
         detail = owner.get(f"/mis-postulaciones/{sent.id}").get_data(as_text=True)
-        assert "can no longer be changed" in detail
+        assert "ya no se puede modificar" in detail
         assert f"/mis-postulaciones/{sent.id}/editar" not in detail
 
 

@@ -166,7 +166,7 @@ def test_call_page_shows_budget_deadline_timeline_challenges_and_how_to_submit(
     assert "Biobío, La Araucanía" in html
     # The timeline, the submission phase marked as the current step.
     phases = _timeline(html)
-    assert phases[0] == ("current", True, "Submissions")
+    assert phases[0] == ("current", True, "Submission period")
     assert [state for state, _c, _l in phases[1:]] == ["upcoming"] * 7
     assert sum(current for _s, current, _l in phases) == 1
     # Submitting goes to the applicant area.
@@ -183,7 +183,7 @@ def test_a_call_in_a_later_phase_marks_past_phases_and_takes_no_submissions(
     html = _html(client.get("/convocatorias/cerrada"))
 
     assert _timeline(html)[:4] == [
-        ("done", False, "Submissions"),
+        ("done", False, "Submission period"),
         ("done", False, "Admissibility review"),
         ("current", True, "Evaluation"),
         ("upcoming", False, "Public vote"),

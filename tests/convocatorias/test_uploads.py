@@ -111,7 +111,8 @@ def test_a_file_of_another_type_is_refused_whatever_its_name(app: Flask, owner: 
                                                              content: bytes, name: str) -> None:
     response = upload(owner, draft, content, name)
     assert response.status_code == 422
-    assert "Only PDF, PNG and JPEG files" in errors_of(response.get_data(as_text=True), "archivo")
+    html = response.get_data(as_text=True)
+    assert "Solo se pueden adjuntar archivos PDF, PNG y JPEG" in errors_of(html, "archivo")
     assert count(Adjunto) == 0
     assert stored_files(app) == []
 
@@ -120,7 +121,7 @@ def test_an_11_mb_file_gets_a_clear_message_not_a_500(app: Flask, owner: Any, dr
     big = PDF + b"0" * (11 * 1024 * 1024)
     response = upload(owner, draft, big, "grande.pdf")
     assert response.status_code == 422
-    assert "larger than 10 MB" in errors_of(response.get_data(as_text=True), "archivo")
+    assert "pesa más de 10 MB" in errors_of(response.get_data(as_text=True), "archivo")
     assert count(Adjunto) == 0
     assert stored_files(app) == []
 
@@ -155,7 +156,7 @@ def test_an_empty_file_and_no_file_are_refused(owner: Any, draft: Postulacion) -
     assert errors_of(response.get_data(as_text=True), "archivo")
     response = owner.post(f"/mis-postulaciones/{draft.id}/adjuntos", data={})
     assert response.status_code == 422
-    assert "Choose a file" in errors_of(response.get_data(as_text=True), "archivo")
+    assert "Elige un archivo" in errors_of(response.get_data(as_text=True), "archivo")
     assert count(Adjunto) == 0
 
 
@@ -164,7 +165,7 @@ def test_a_sixth_attachment_is_refused(app: Flask, owner: Any, draft: Postulacio
         assert upload(owner, draft, PDF + bytes([n]), f"anexo-{n}.pdf").status_code == 302
     response = upload(owner, draft, PNG, "sexto.png")
     assert response.status_code == 422
-    assert "at most 5 attachments" in errors_of(response.get_data(as_text=True), "archivo")
+    assert "como máximo 5 archivos adjuntos" in errors_of(response.get_data(as_text=True), "archivo")
     assert count(Adjunto) == 5
     assert len(stored_files(app)) == 5
     # With five files the page no longer offers the upload form.
@@ -210,7 +211,7 @@ def test_attachments_are_frozen_after_the_deadline(owner: Any, draft: Postulacio
     monkeypatch.setattr("idea.chile.utcnow", lambda: later)
     response = upload(owner, draft, PNG, "tarde.png")
     assert response.status_code == 422
-    assert "deadline" in errors_of(response.get_data(as_text=True), "archivo")
+    assert "plazo de esta convocatoria ya venció" in errors_of(response.get_data(as_text=True), "archivo")
     assert owner.post(f"/mis-postulaciones/adjuntos/{adjunto_id}/eliminar").status_code == 422
     assert count(Adjunto) == 1
     assert fetch(owner, f"/mis-postulaciones/adjuntos/{adjunto_id}").status_code == 200  # still downloadable

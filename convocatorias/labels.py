@@ -1,0 +1,43 @@
+"""What the applicant, lead and export pages call the values of the submission vocabulary.
+
+One definition per value, used by the forms, the pages and the exports alike. The enums are StrEnums, so
+each mapping can be read with the member or with its stored string value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from convocatorias.models import EstadoPostulacion, Madurez, TipoOrganizacion
+
+TIPO_ORGANIZACION_LABELS: dict[TipoOrganizacion, Any] = {
+    TipoOrganizacion.PUBLICO: _l("Public body"),
+    TipoOrganizacion.MUNICIPALIDAD: _l("Municipality"),
+    TipoOrganizacion.SIN_FINES_DE_LUCRO: _l("Non-profit organisation"),
+    TipoOrganizacion.EMPRESA: _l("Company"),
+    TipoOrganizacion.UNIVERSIDAD: _l("University or research centre"),
+    TipoOrganizacion.GRUPO_INFORMAL: _l("Informal group"),
+}
+
+MADUREZ_LABELS: dict[Madurez, Any] = {
+    Madurez.IDEA_VAGA: _l("Rough idea"),
+    Madurez.IDEA_CLARA: _l("Clear idea"),
+    Madurez.IDEA_ESTUDIADA: _l("Studied and prototyped idea"),
+}
+
+ESTADO_LABELS: dict[EstadoPostulacion, Any] = {
+    EstadoPostulacion.BORRADOR: _l("Draft"),
+    EstadoPostulacion.ENVIADA: _l("Sent"),
+    EstadoPostulacion.RETIRADA: _l("Withdrawn"),
+    EstadoPostulacion.ADMISIBLE: _l("Admissible"),
+    EstadoPostulacion.INADMISIBLE: _l("Not admissible"),
+}
+
+
+def label(labels: dict[Any, Any], value: Any) -> str:
+    """The label of `value` (a member or its string value); '' for None, the raw value if unknown."""
+    if value is None:
+        return ""
+    return str(labels.get(value, getattr(value, "value", value)))
