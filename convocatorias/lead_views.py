@@ -94,6 +94,7 @@ def index() -> Any:
     calls = lead_queries.visible_calls(current_user)
     counts = lead_queries.counts_by_call(current_user)
     return render_template("convocatorias/lead/index.html", calls=calls, counts=counts,
+                           fase_label=queries.fase_label)
 
 
 @bp.route("/convocatorias/<int:convocatoria_id>/postulaciones")
@@ -108,6 +109,7 @@ def submissions(convocatoria_id: int) -> Any:
         pagination=pagination, args=filtros.as_args(),
         by_region=lead_queries.counts_by_region(current_user, convocatoria.id, filtros),
         by_desafio=lead_queries.counts_by_desafio(current_user, convocatoria.id, filtros),
+        status_labels=ESTADO_LABELS,
     )
 
 
