@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -356,8 +357,8 @@ def _send(actor: User, p: Postulacion, now: datetime) -> None:
     db.session.flush()
     audit.record(actor, "postulacion.submitted", p, before={"status": EstadoPostulacion.BORRADOR.value},
                  after={"status": p.status.value, "folio": p.folio, **p.profile_data()})
-    send_email(actor.email, _("We received your idea: folio %(folio)s", folio=p.folio), "submission_receipt",
-               user=actor, postulacion=p, convocatoria=p.convocatoria, desafio=p.desafio,
+    send_email(actor.email, _l("We received your idea: folio %(folio)s", folio=p.folio), "submission_receipt",
+               locale=actor.locale, user=actor, postulacion=p, convocatoria=p.convocatoria, desafio=p.desafio,
                region_name=chile.region_name(p.region, p.region or ""),
                link=url_for("convocatorias_applicant.detail", postulacion_id=p.id, _external=True))
 

@@ -14,11 +14,9 @@ from datetime import datetime, timedelta
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
-from werkzeug.routing import BuildError
 
 from convocatorias.models import Convocatoria, EstadoPostulacion, Fase, Postulacion, Recordatorio
 from idea import chile
@@ -32,8 +30,6 @@ WINDOWS: tuple[tuple[str, timedelta], ...] = (("24h", timedelta(hours=24)), ("72
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 # The applicant's edit page of one submission (should it be renamed, the link falls back to their list).
-DRAFT_ENDPOINT = "convocatorias_applicant.edit"
-MY_SUBMISSIONS_PATH = "/mis-postulaciones"
 
 
 def public_base_url(app: Flask | None = None) -> str:
@@ -54,10 +50,7 @@ def reminder_kind(closes_at: datetime, now: datetime) -> str | None:
 
 
 def draft_url(postulacion: Postulacion) -> str:
-    try:
-        return url_for(DRAFT_ENDPOINT, postulacion_id=postulacion.id, _external=True)
-    except BuildError:
-        return url_for("convocatorias_public.home", _external=True).rstrip("/") + MY_SUBMISSIONS_PATH
+    return url_for("convocatorias_applicant.edit", postulacion_id=postulacion.id, _external=True)
 
 
 @contextlib.contextmanager
@@ -92,15 +85,15 @@ def due_drafts(now: datetime) -> list[Postulacion]:
 def _send(postulacion: Postulacion, kind: str) -> None:
     user = postulacion.created_by
     convocatoria = postulacion.convocatoria
-    with force_locale(user.locale or "es_CL"):
-        send_email(
-            user.email,
-            _("Your draft for %(call)s closes soon", call=convocatoria.title),
-            "draft_reminder",
-            user=user, postulacion=postulacion, convocatoria=convocatoria, kind=kind,
-            deadline=chile.format_datetime_es(convocatoria.submissions_close_at),
-            link=draft_url(postulacion),
-        )
+    send_email(
+        user.email,
+        _l("Your draft for %(call)s closes soon", call=convocatoria.title),
+        "draft_reminder",
+        locale=user.locale,
+        user=user, postulacion=postulacion, convocatoria=convocatoria, kind=kind,
+        deadline=chile.format_datetime_es(convocatoria.submissions_close_at),
+        link=draft_url(postulacion),
+    )
 
 
 def _claim(postulacion_id: int, kind: str, now: datetime) -> bool:
