@@ -60,6 +60,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance_path / "uploads")
         self.SERVER_NAME = env.get("SERVER_NAME") or None
+        # Proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted (rate limits key on
+        # the client's address, so behind a proxy this must be set or everyone shares one limit).
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
         self.PREFERRED_URL_SCHEME = env.get("PREFERRED_URL_SCHEME", "http")
         self.MAIL_SERVER = env.get("MAIL_SERVER") or None
         self.MAIL_PORT = int(env.get("MAIL_PORT", "25"))

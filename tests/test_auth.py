@@ -242,3 +242,20 @@ def test_every_post_route_requires_csrf(app: Any, login_as: Any) -> None:
         assert posted > 5
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_login_limit(database_url: Any, tmp_path: Any,
+                                                                    make_user: Any) -> None:
+    from tests.conftest import make_test_app
+
+    proxied = make_test_app(database_url, tmp_path, TRUSTED_PROXIES=1)
+    make_user(email="detras@example.cl")
+    client = proxied.test_client()
+    bad = {"email": "detras@example.cl", "password": "Mala-Clave-123"}
+
+    def attempt(address: str) -> int:
+        return client.post("/cuenta/ingresar", data=bad, headers={"X-Forwarded-For": address}).status_code
+
+    assert [attempt("200.1.1.1") for _ in range(6)] == [422] * 5 + [429]
+    # Another person behind the same proxy is not locked out by the first one's attempts.
+    assert attempt("200.2.2.2") == 422
