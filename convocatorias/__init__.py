@@ -6,9 +6,10 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from convocatorias import models, seed, views_public  # noqa: F401  (models: register the tables)
+    from convocatorias import labels, models, seed, views_public  # noqa: F401  (models: register the tables)
 
     app.register_blueprint(views_public.bp)
+    labels.register(app)  # estado_label(), madurez_label(), tipo_label() in every template
     seed.connect()
     from convocatorias import lead_views  # the technical lead's pages, exports and `flask send-reminders`
     lead_views.init_app(app)

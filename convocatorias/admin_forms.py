@@ -36,6 +36,7 @@ from convocatorias.operations import (
     DesafioData,
     IndicadorData,
 )
+from convocatorias.queries import format_decimal_es
 from idea import chile
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
@@ -167,18 +168,6 @@ def parse_decimal_cl(text: str) -> Decimal:
         raise ValueError(text) from exc
 
 
-def format_decimal_cl(value: Decimal | float | int | None) -> str:
-    """A number as Chileans write it, without trailing zeros: Decimal("12.5000") -> "12,5"."""
-    if value is None:
-        return ""
-    number = Decimal(str(value))
-    text = format(number.quantize(Decimal(1)) if number == number.to_integral() else number.normalize(), "f")
-    integer, _, fraction = text.partition(".")
-    sign = "-" if integer.startswith("-") else ""
-    grouped = f"{int(integer.lstrip('-') or 0):,}".replace(",", ".")
-    return f"{sign}{grouped},{fraction}" if fraction else f"{sign}{grouped}"
-
-
 class DecimalClField(StringField):
     """A number typed with a decimal comma; data is a Decimal with at most 4 decimals."""
 
@@ -206,7 +195,7 @@ class DecimalClField(StringField):
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
-        return format_decimal_cl(self.data)
+        return format_decimal_es(self.data)
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -79,17 +79,7 @@ def create() -> Any:
     form = ConvocatoriaForm()
     if request.method == "GET":
         form.year.data = default_year()
-    general: list[str] = []
-    if form.validate_on_submit():
-        try:
-            convocatoria = ops.create_convocatoria(_actor(), form.to_data())
-        except ops.ConvocatoriaError as error:
-            general = put_errors(form, error)
-        else:
-            flash(_("Call created as a draft. Now add its challenges."), "success")
-            return redirect(url_for("convocatorias_admin.detail", convocatoria_id=convocatoria.id))
-    return _render("form.html", INVALID if form.is_submitted() else 200, form=form, convocatoria=None,
-                   general=general)
+    return _save_convocatoria(form, None)
 
 
 @bp.route("/<int:convocatoria_id>")
@@ -114,23 +104,39 @@ def _detail(convocatoria: Convocatoria, status: int = 200, errors: list[str] | N
                    can_manage=ops.can_manage(current_user, convocatoria), button_form=EmptyForm())
 
 
+def _refused(convocatoria: Convocatoria, error: ops.ConvocatoriaError) -> Any:
+    """A refused button (publish, next phase, delete a challenge): nothing is kept; the detail says why."""
+    db.session.rollback()
+    return _detail(convocatoria, INVALID, errors=[p.message for p in error.problems])
+
+
 @bp.route("/<int:convocatoria_id>/editar", methods=["GET", "POST"])
 @access(ADMIN)
 def edit(convocatoria_id: int) -> Any:
     convocatoria = _load(convocatoria_id)
-    form = ConvocatoriaForm(obj=convocatoria)
+    return _save_convocatoria(ConvocatoriaForm(obj=convocatoria), convocatoria)
+
+
+def _save_convocatoria(form: ConvocatoriaForm, convocatoria: Convocatoria | None) -> Any:
+    """Create (`convocatoria` None) or change a call from the form; a refused form is shown again (422)."""
     general: list[str] = []
     if form.validate_on_submit():
         try:
-            changed = ops.update_convocatoria(_actor(), convocatoria, form.to_data())
+            if convocatoria is None:
+                saved, changed = ops.create_convocatoria(_actor(), form.to_data()), None
+            else:
+                saved, changed = convocatoria, ops.update_convocatoria(_actor(), convocatoria, form.to_data())
         except ops.ConvocatoriaError as error:
             general = put_errors(form, error)
         else:
-            if convocatoria.is_published and ops.RULE_FIELDS.intersection(changed):
-                flash(_("The call is already published: the change to its rules was recorded in the audit "
-                        "log."), "warning")
-            flash(_("Call saved.") if changed else _("Nothing changed."), "success")
-            return redirect(url_for("convocatorias_admin.detail", convocatoria_id=convocatoria.id))
+            if changed is None:
+                flash(_("Call created as a draft. Now add its challenges."), "success")
+            else:
+                if saved.is_published and ops.RULE_FIELDS.intersection(changed):
+                    flash(_("The call is already published: the change to its rules was recorded in the "
+                            "audit log."), "warning")
+                flash(_("Call saved.") if changed else _("Nothing changed."), "success")
+            return redirect(url_for("convocatorias_admin.detail", convocatoria_id=saved.id))
     return _render("form.html", INVALID if form.is_submitted() else 200, form=form, convocatoria=convocatoria,
                    general=general)
 
@@ -153,8 +159,7 @@ def publish(convocatoria_id: int) -> Any:
     try:
         ops.publish_convocatoria(_actor(), convocatoria)
     except ops.ConvocatoriaError as error:
-        db.session.rollback()
-        return _detail(convocatoria, INVALID, errors=[p.message for p in error.problems])
+        return _refused(convocatoria, error)
     flash(_("The call is published and open for submissions."), "success")
     return redirect(url_for("convocatorias_admin.detail", convocatoria_id=convocatoria.id))
 
@@ -169,8 +174,7 @@ def change_fase(convocatoria_id: int) -> Any:
     try:
         ops.change_fase(_actor(), convocatoria, form.target.data)
     except ops.ConvocatoriaError as error:
-        db.session.rollback()
-        return _detail(convocatoria, INVALID, errors=[p.message for p in error.problems])
+        return _refused(convocatoria, error)
     flash(_("The call moved to the phase “%(fase)s”.", fase=queries.fase_label(convocatoria.fase)), "success")
     return redirect(url_for("convocatorias_admin.detail", convocatoria_id=convocatoria.id))
 
@@ -221,8 +225,7 @@ def delete_desafio(convocatoria_id: int, desafio_id: int) -> Any:
     try:
         ops.delete_desafio(_actor(), desafio)
     except ops.ConvocatoriaError as error:
-        db.session.rollback()
-        return _detail(convocatoria, INVALID, errors=[p.message for p in error.problems])
+        return _refused(convocatoria, error)
     flash(_("Challenge deleted."), "success")
     return redirect(url_for("convocatorias_admin.detail", convocatoria_id=convocatoria.id))
 

@@ -15,10 +15,10 @@ from flask_login import current_user
 
 from convocatorias import permissions, postulaciones, uploads
 from convocatorias.forms import AdjuntoForm, OrganizacionForm, PostulacionForm
-from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label
 from convocatorias.models import Adjunto, Convocatoria, EstadoPostulacion, Postulacion
 from convocatorias.postulaciones import PostulacionError
 from idea import add_nav_provider, chile
+from idea.auth import safe_next
 from idea.extensions import db
 from idea.forms import EmptyForm
 from idea.models import User
@@ -42,13 +42,9 @@ def _register_nav(state: BlueprintSetupState) -> None:
 
 
 @bp.context_processor
-def _labels() -> dict[str, Any]:
-    return {
-        "estado_label": lambda v: label(ESTADO_LABELS, v or None),
-        "madurez_label": lambda v: label(MADUREZ_LABELS, v),
-        "tipo_label": lambda v: label(TIPO_ORGANIZACION_LABELS, v),
-        "file_size": _file_size,
-    }
+def _helpers() -> dict[str, Any]:
+    # The labels of statuses, maturity and organisation types come from convocatorias.labels (app-wide).
+    return {"file_size": _file_size}
 
 
 def _file_size(size: int) -> str:
@@ -85,12 +81,6 @@ def _show_errors(form: Any, error: PostulacionError) -> None:
             field.errors = [*field.errors, message]
         else:
             flash(message, "error")
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def _render_detail(p: Postulacion, status: int = 200, upload_form: AdjuntoForm | None = None) -> Any:
@@ -134,9 +124,9 @@ def organizacion() -> Any:
             _show_errors(form, error)
         else:
             flash(_("Your organisation was saved."), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for(".organizacion"))
+            return redirect(safe_next(request.args.get("next")) or url_for(".organizacion"))
     return render_template(TEMPLATES + "organizacion.html", form=form, organizacion=current,
-                           next=_safe_next(request.args.get("next"))), INVALID if form.is_submitted() else 200
+                           next=safe_next(request.args.get("next"))), INVALID if form.is_submitted() else 200
 
 
 # --- submissions ----------------------------------------------------------------------------------------
@@ -312,7 +302,7 @@ def download(adjunto_id: int) -> Any:
 @access(LOGGED_IN)
 def delete_attachment(adjunto_id: int) -> Any:
     adjunto = db.session.get(Adjunto, adjunto_id)
-    if adjunto is None or not permissions.can_view_postulacion(_actor(), adjunto.postulacion):
+    if adjunto is None:
         abort(404)
     p = _own(adjunto.postulacion_id)
     form = EmptyForm()

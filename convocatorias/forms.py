@@ -14,7 +14,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import EmailField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
-from convocatorias.labels import MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS
+from convocatorias.labels import MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label_choices
 from convocatorias.models import PERFIL_FIELDS, Convocatoria
 from idea import chile
 
@@ -56,7 +56,7 @@ class OrganizacionForm(FlaskForm):
     rut = StringField(_l("RUT"), validators=[InputRequired(), Length(max=20)],
                       description=_l("The RUT of the organisation, for example 65.123.456-7."))
     tipo = SelectField(_l("Type of organisation"), validators=[InputRequired()],
-                       choices=[_choose(), *((t.value, lbl) for t, lbl in TIPO_ORGANIZACION_LABELS.items())])
+                       choices=[_choose(), *label_choices(TIPO_ORGANIZACION_LABELS)])
     region = SelectField(_l("Region"), validators=[InputRequired()], choices=_region_choices())
     comuna = StringField(_l("Commune"), validators=[InputRequired(), Length(max=100)])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=200)])
@@ -84,7 +84,7 @@ class PostulacionForm(FlaskForm):
                          choices=_region_choices())
     comuna = StringField(_l("Commune"), validators=[Optional(), Length(max=100)])
     maturity = SelectField(_l("Maturity of the idea"), validators=[Optional()],
-                           choices=[_choose(), *[(m.value, label) for m, label in MADUREZ_LABELS.items()]])
+                           choices=[_choose(), *label_choices(MADUREZ_LABELS)])
     coproduction = TextAreaField(_l("Co-production with users"),
                                  validators=[Optional(), Length(max=LONG_TEXT)],
                                  description=_l("How the people the idea is for take part in designing and "

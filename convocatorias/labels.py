@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from convocatorias.models import EstadoPostulacion, Madurez, TipoOrganizacion
@@ -41,3 +42,26 @@ def label(labels: dict[Any, Any], value: Any) -> str:
     if value is None:
         return ""
     return str(labels.get(value, getattr(value, "value", value)))
+
+
+def label_choices(labels: dict[Any, Any]) -> list[tuple[str, Any]]:
+    """(stored value, label) pairs for a select field, in the order of the mapping."""
+    return [(str(value), text) for value, text in labels.items()]
+
+
+def estado_label(value: Any) -> str:
+    return label(ESTADO_LABELS, value or None)
+
+
+def madurez_label(value: Any) -> str:
+    return label(MADUREZ_LABELS, value)
+
+
+def tipo_label(value: Any) -> str:
+    return label(TIPO_ORGANIZACION_LABELS, value)
+
+
+def register(app: Flask) -> None:
+    """Let every template (and macro) say `estado_label(p.status)`, `madurez_label(…)`, `tipo_label(…)`."""
+    for helper in (estado_label, madurez_label, tipo_label):
+        app.add_template_global(helper)

@@ -31,6 +31,9 @@ LEAD_ROLES: tuple[Role, ...] = (Role.ENCARGADO_TECNICO, Role.ADMIN)
 # only see how many drafts there are). The empty status filter means every sent state.
 STATUS_SENT = ""
 
+# The order of the lists of calls (the lead's and the admin's): newest first.
+NEWEST_FIRST = (Convocatoria.year.desc(), Convocatoria.created_at.desc(), Convocatoria.id.desc())
+
 @dataclass(frozen=True)
 class Filtros:
     """The filters of the submissions list; the same values drive the page, the counts and the exports."""
@@ -99,8 +102,7 @@ def regions_in_scope(user: User, convocatoria_id: int) -> list[str] | None:
 
 def visible_calls(user: User) -> list[Convocatoria]:
     """The calls of the lead's index, newest first."""
-    stmt = (sa.select(Convocatoria).where(visible_calls_clause(user))
-            .order_by(Convocatoria.year.desc(), Convocatoria.created_at.desc(), Convocatoria.id.desc()))
+    stmt = sa.select(Convocatoria).where(visible_calls_clause(user)).order_by(*NEWEST_FIRST)
     return list(db.session.scalars(stmt))
 
 

@@ -14,8 +14,8 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
-from convocatorias import exports, lead_queries, queries, reminders
-from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS
+from convocatorias import exports, lead_queries, reminders
+from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label_choices
 from convocatorias.lead_queries import STATUS_SENT, Filtros
 from convocatorias.models import Convocatoria, EstadoPostulacion
 from idea import add_nav_provider, audit
@@ -27,10 +27,6 @@ from idea.permissions import access, roles
 bp = Blueprint("convocatorias_lead", __name__, url_prefix="/gestion")
 
 LEAD = roles(Role.ENCARGADO_TECNICO)
-
-
-def _choices(labels: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(str(value), str(label)) for value, label in labels.items()]
 
 
 class SubmissionFilterForm(FlaskForm):
@@ -55,9 +51,9 @@ class SubmissionFilterForm(FlaskForm):
         codes = region_codes if region_codes is not None else [code for code, _name in region_choices()]
         self.region.choices = [("", every_feminine)] + [(code, region_name(code)) for code in codes]
         self.estado.choices = [(STATUS_SENT, _("All sent"))]
-        self.estado.choices += [c for c in _choices(ESTADO_LABELS) if c[0] != EstadoPostulacion.BORRADOR]
-        self.madurez.choices = [("", every_feminine), *_choices(MADUREZ_LABELS)]
-        self.tipo.choices = [("", every_masculine), *_choices(TIPO_ORGANIZACION_LABELS)]
+        self.estado.choices += [c for c in label_choices(ESTADO_LABELS) if c[0] != EstadoPostulacion.BORRADOR]
+        self.madurez.choices = [("", every_feminine), *label_choices(MADUREZ_LABELS)]
+        self.tipo.choices = [("", every_masculine), *label_choices(TIPO_ORGANIZACION_LABELS)]
 
     def filtros(self) -> Filtros:
         """The valid filters (each field validated on its own, so one bad value does not drop the others)."""
@@ -93,8 +89,7 @@ def _filters_for(convocatoria: Convocatoria) -> tuple[SubmissionFilterForm, Filt
 def index() -> Any:
     calls = lead_queries.visible_calls(current_user)
     counts = lead_queries.counts_by_call(current_user)
-    return render_template("convocatorias/lead/index.html", calls=calls, counts=counts,
-                           fase_label=queries.fase_label)
+    return render_template("convocatorias/lead/index.html", calls=calls, counts=counts)
 
 
 @bp.route("/convocatorias/<int:convocatoria_id>/postulaciones")
@@ -109,7 +104,6 @@ def submissions(convocatoria_id: int) -> Any:
         pagination=pagination, args=filtros.as_args(),
         by_region=lead_queries.counts_by_region(current_user, convocatoria.id, filtros),
         by_desafio=lead_queries.counts_by_desafio(current_user, convocatoria.id, filtros),
-        status_labels=ESTADO_LABELS,
     )
 
 

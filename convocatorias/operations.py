@@ -19,6 +19,7 @@ from blinker import Namespace
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from convocatorias import lead_queries
 from convocatorias.models import (
     FASE_TRANSICIONES,
     Convocatoria,
@@ -32,7 +33,7 @@ from convocatorias.models import (
 from convocatorias.queries import fase_label
 from idea import audit, chile
 from idea.extensions import db
-from idea.models import Role, User
+from idea.models import User
 
 # --- vocabulary --------------------------------------------------------------------------------------
 
@@ -142,10 +143,9 @@ class DesafioData:
 # --- permissions -------------------------------------------------------------------------------------
 
 def can_view_admin(user: Any, convocatoria: Convocatoria) -> bool:
-    """Whether `user` may see the admin pages of this call (admins, and technical leads in scope)."""
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.has_role(Role.ENCARGADO_TECNICO, convocatoria_id=convocatoria.id)
+    """Whether `user` may see the admin pages of this call: whoever may open its submissions as technical
+    lead (admins, and technical leads bound to this call or to none)."""
+    return bool(getattr(user, "is_authenticated", False)) and lead_queries.can_view_call(user, convocatoria)
 
 
 def can_manage(user: Any, convocatoria: Convocatoria | None = None) -> bool:
@@ -154,15 +154,10 @@ def can_manage(user: Any, convocatoria: Convocatoria | None = None) -> bool:
 
 
 def visible_calls_stmt(user: User) -> sa.Select[tuple[Convocatoria]]:
-    """The calls `user` may see in the admin list, newest first."""
-    stmt = sa.select(Convocatoria).order_by(Convocatoria.year.desc(), Convocatoria.created_at.desc(),
-                                            Convocatoria.id.desc())
-    if user.is_admin:
-        return stmt
-    bound = {a.convocatoria_id for a in user.roles if a.role == Role.ENCARGADO_TECNICO}
-    if None in bound:
-        return stmt
-    return stmt.where(Convocatoria.id.in_(sorted(bound) or [-1]))
+    """The calls `user` may see in the admin list, newest first: every call for an admin, otherwise those
+    of the technical lead's scope."""
+    stmt = sa.select(Convocatoria).order_by(*lead_queries.NEWEST_FIRST)
+    return stmt if user.is_admin else stmt.where(lead_queries.visible_calls_clause(user))
 
 
 # --- calls -------------------------------------------------------------------------------------------

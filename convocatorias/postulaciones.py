@@ -36,7 +36,7 @@ from convocatorias.models import (
 from convocatorias.permissions import EDITABLE_STATES, is_owner
 from idea import audit, chile
 from idea.extensions import db
-from idea.mail import send_email
+from idea.mail import send_email_to
 from idea.models import User
 
 # States that count towards the organisation's cap of submissions per call.
@@ -357,10 +357,10 @@ def _send(actor: User, p: Postulacion, now: datetime) -> None:
     db.session.flush()
     audit.record(actor, "postulacion.submitted", p, before={"status": EstadoPostulacion.BORRADOR.value},
                  after={"status": p.status.value, "folio": p.folio, **p.profile_data()})
-    send_email(actor.email, _l("We received your idea: folio %(folio)s", folio=p.folio), "submission_receipt",
-               locale=actor.locale, user=actor, postulacion=p, convocatoria=p.convocatoria, desafio=p.desafio,
-               region_name=chile.region_name(p.region, p.region or ""),
-               link=url_for("convocatorias_applicant.detail", postulacion_id=p.id, _external=True))
+    send_email_to(actor, _l("We received your idea: folio %(folio)s", folio=p.folio), "submission_receipt",
+                  postulacion=p, convocatoria=p.convocatoria, desafio=p.desafio,
+                  region_name=chile.region_name(p.region, p.region or ""),
+                  link=url_for("convocatorias_applicant.detail", postulacion_id=p.id, _external=True))
 
 
 def _assign_folio(p: Postulacion, now: datetime) -> None:

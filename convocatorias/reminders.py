@@ -22,7 +22,7 @@ from convocatorias.models import Convocatoria, EstadoPostulacion, Fase, Postulac
 from idea import chile
 from idea.extensions import db
 from idea.jobs import commit
-from idea.mail import send_email
+from idea.mail import send_email_to
 
 # Reminder kinds, from the earliest: a draft gets the latest kind whose window it is in.
 WINDOWS: tuple[tuple[str, timedelta], ...] = (("24h", timedelta(hours=24)), ("72h", timedelta(hours=72)))
@@ -85,12 +85,11 @@ def due_drafts(now: datetime) -> list[Postulacion]:
 def _send(postulacion: Postulacion, kind: str) -> None:
     user = postulacion.created_by
     convocatoria = postulacion.convocatoria
-    send_email(
-        user.email,
+    send_email_to(
+        user,
         _l("Your draft for %(call)s closes soon", call=convocatoria.title),
         "draft_reminder",
-        locale=user.locale,
-        user=user, postulacion=postulacion, convocatoria=convocatoria, kind=kind,
+        postulacion=postulacion, convocatoria=convocatoria, kind=kind,
         deadline=chile.format_datetime_es(convocatoria.submissions_close_at),
         link=draft_url(postulacion),
     )

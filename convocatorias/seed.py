@@ -74,10 +74,12 @@ DEMO_POSTULANTE_EMAIL = "postulante@demo.fondoidea.cl"
 RANDOM_SEED = 2026  # the same demo data on every machine (only the dates follow the day it runs)
 DEMO_SUBMISSIONS = 60
 
-# One challenge per vulnerable group: (group slug, title, problem, partner institution, regions or None for a
-# national challenge, baseline indicators as (name, unit, value, source, measured on)).
-DESAFIOS_2026: tuple[tuple[str, str, str, str, tuple[str, ...] | None,
-                           tuple[tuple[str, str, str, str, date], ...]], ...] = (
+# A challenge: (group slug, title, problem, partner institution, regions or None for a national challenge,
+# baseline indicators as (name, unit, value, source, measured on)).
+DesafioSpec = tuple[str, str, str, str, tuple[str, ...] | None, tuple[tuple[str, str, str, str, date], ...]]
+
+# The open call has one challenge per vulnerable group.
+DESAFIOS_2026: tuple[DesafioSpec, ...] = (
     ("nna-fuera-escuela",
      "Volver a clases: que niñas, niños y jóvenes que dejaron la escuela vuelvan y se queden",
      "Miles de niñas, niños y adolescentes dejaron de ir a clases después de la pandemia. Muchos viven en "
@@ -140,6 +142,15 @@ DESAFIOS_2026: tuple[tuple[str, str, str, str, tuple[str, ...] | None,
        date(2024, 3, 31)),
       ("Hogares con jefatura femenina en el 40 % de menores ingresos", "%", "54",
        "Registro Social de Hogares, 2024", date(2024, 6, 30)))),
+)
+
+# Next year's call, still being written.
+DESAFIOS_BORRADOR: tuple[DesafioSpec, ...] = (
+    ("dependencia", "Cuidar a quien cuida en zonas rurales",
+     "En el campo, las personas cuidadoras viven lejos de los centros de salud y de otras cuidadoras. "
+     "Buscamos ideas para acompañarlas a distancia.",
+     "Subsecretaría de Servicios Sociales", None,
+     (("Personas con dependencia severa en zonas rurales", "%", "6.3", "Casen 2022", date(2022, 12, 31)),)),
 )
 
 # (name, RUT body, type, region, comuna, contact name); the first belongs to the demo applicant.
@@ -335,7 +346,16 @@ def _open_call(now: datetime, grupos: dict[str, GrupoVulnerable]) -> Convocatori
         closing_at=chile.end_of_day_santiago(closes + timedelta(days=340)),
         published_at=_at(opened, 9),
     )
-    for position, (slug, title, problem, partner, regions, indicators) in enumerate(DESAFIOS_2026, start=1):
+    convocatoria.desafios = _desafios(DESAFIOS_2026, grupos)
+    db.session.add(convocatoria)
+    db.session.flush()
+    return convocatoria
+
+
+def _desafios(specs: tuple[DesafioSpec, ...], grupos: dict[str, GrupoVulnerable]) -> list[Desafio]:
+    """The challenges of a call, in the order given, with their regions and baseline indicators."""
+    desafios = []
+    for position, (slug, title, problem, partner, regions, indicators) in enumerate(specs, start=1):
         desafio = Desafio(position=position, title=title, problem=problem, partner_institution=partner,
                           grupo_vulnerable=grupos.get(slug), is_national=regions is None)
         desafio.regiones = [DesafioRegion(region=code) for code in regions or ()]
@@ -344,10 +364,8 @@ def _open_call(now: datetime, grupos: dict[str, GrupoVulnerable]) -> Convocatori
                                measured_on=measured_on)
             for i, (name, unit, value, source, measured_on) in enumerate(indicators)
         ]
-        convocatoria.desafios.append(desafio)
-    db.session.add(convocatoria)
-    db.session.flush()
-    return convocatoria
+        desafios.append(desafio)
+    return desafios
 
 
 def _draft_call(now: datetime, grupos: dict[str, GrupoVulnerable]) -> Convocatoria:
@@ -366,15 +384,7 @@ def _draft_call(now: datetime, grupos: dict[str, GrupoVulnerable]) -> Convocator
         submissions_open_at=_at(date(year, 4, 1), 9),
         submissions_close_at=chile.end_of_day_santiago(date(year, 5, 31)),
     )
-    convocatoria.desafios.append(Desafio(
-        position=1, title="Cuidar a quien cuida en zonas rurales", grupo_vulnerable=grupos.get("dependencia"),
-        problem="En el campo, las personas cuidadoras viven lejos de los centros de salud y de otras "
-                "cuidadoras. Buscamos ideas para acompañarlas a distancia.",
-        partner_institution="Subsecretaría de Servicios Sociales", is_national=True,
-        indicadores=[IndicadorLineaBase(position=0, name="Personas con dependencia severa en zonas rurales",
-                                        unit="%", value=Decimal("6.3"), source="Casen 2022",
-                                        measured_on=date(2022, 12, 31))],
-    ))
+    convocatoria.desafios = _desafios(DESAFIOS_BORRADOR, grupos)
     db.session.add(convocatoria)
     return convocatoria
 
@@ -400,13 +410,10 @@ def _organizaciones() -> list[Organizacion]:
 
 
 def _owner(index: int, contact: str) -> User:
-    if index == 0:
-        user = db.session.scalar(sa.select(User).where(User.email == DEMO_POSTULANTE_EMAIL))
-        if user is not None:
-            return user
-        return ensure_user(DEMO_POSTULANTE_EMAIL, contact, Role.POSTULANTE)
-    # Accounts without a password: their owners exist only to make the demo data whole.
-    return ensure_user(f"organizacion{index:02d}@demo.fondoidea.cl", contact, Role.POSTULANTE)
+    """The demo applicant for the first organisation; for the others, accounts without a password: their
+    owners exist only to make the demo data whole."""
+    email = DEMO_POSTULANTE_EMAIL if index == 0 else f"organizacion{index:02d}@demo.fondoidea.cl"
+    return ensure_user(email, contact, Role.POSTULANTE)
 
 
 def _postulaciones(rng: random.Random, now: datetime, convocatoria: Convocatoria,

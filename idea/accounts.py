@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from idea import audit
 from idea.extensions import db
-from idea.mail import send_email
+from idea.mail import send_email_to
 from idea.models import Role, RoleAssignment, User, utcnow
 from idea.passwords import hash_password, needs_rehash, password_problem, verify_password
 
@@ -48,12 +48,15 @@ def make_confirm_token(user: User) -> str:
     return _serializer("confirm-email").dumps({"id": user.id, "email": user.email})
 
 
+def _password_fingerprint(user: User) -> str:
+    # Binding a set-password token to the current hash makes it single-use: once the password changes, it
+    # is void.
+    return (user.password_hash or "")[-16:]
+
+
 def make_password_token(user: User, purpose: str = "reset") -> str:
     """A set-password link token; `purpose` is "reset" (short-lived) or "invite" (a week)."""
-    # Binding the token to the current hash makes it single-use: once the password changes it is void.
-    return _serializer("set-password").dumps(
-        {"id": user.id, "h": (user.password_hash or "")[-16:], "p": purpose}
-    )
+    return _serializer("set-password").dumps({"id": user.id, "h": _password_fingerprint(user), "p": purpose})
 
 
 def _load_token(salt: str, token: str, max_age: int | None = None) -> dict[str, Any]:
@@ -84,12 +87,10 @@ def register_user(email: str, name: str, password: str) -> User | None:
         raise AccountError(problem, field="password")
     existing = find_user_by_email(email)
     if existing is not None:
-        send_email(
-            existing.email,
+        send_email_to(
+            existing,
             _l("Someone tried to register with your e-mail"),
             "account_exists",
-            locale=existing.locale,
-            user=existing,
             login_url=url_for("auth.login", _external=True),
             reset_url=url_for("auth.forgot_password", _external=True),
         )
@@ -105,23 +106,20 @@ def register_user(email: str, name: str, password: str) -> User | None:
 
 def send_confirmation(user: User) -> None:
     link = url_for("auth.confirm_email", token=make_confirm_token(user), _external=True)
-    send_email(
-        user.email,
-        _l("Confirm your e-mail for Fondo IDEA"),
-        "confirm_email",
-        locale=user.locale,
-        user=user,
-        link=link,
-    )
+    send_email_to(user, _l("Confirm your e-mail for Fondo IDEA"), "confirm_email", link=link)
+
+
+def _load_confirm_token(token: str) -> dict[str, Any]:
+    return _load_token("confirm-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
 
 
 def check_confirm_token(token: str) -> None:
     """Raise AccountError when a confirmation link is forged or expired (changes nothing)."""
-    _load_token("confirm-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    _load_confirm_token(token)
 
 
 def confirm_email(token: str) -> User:
-    data = _load_token("confirm-email", token, current_app.config["CONFIRM_TOKEN_MAX_AGE"])
+    data = _load_confirm_token(token)
     user = db.session.get(User, data.get("id"))
     if user is None or user.email != data.get("email"):
         raise AccountError(_("This link is not valid."))
@@ -166,14 +164,7 @@ def request_password_reset(email: str) -> None:
     if user is None or not user.is_active:
         return
     link = url_for("auth.reset_password", token=make_password_token(user), _external=True)
-    send_email(
-        user.email,
-        _l("Reset your Fondo IDEA password"),
-        "reset_password",
-        locale=user.locale,
-        user=user,
-        link=link,
-    )
+    send_email_to(user, _l("Reset your Fondo IDEA password"), "reset_password", link=link)
 
 
 def reset_password(token: str, password: str) -> User:
@@ -183,7 +174,7 @@ def reset_password(token: str, password: str) -> User:
     if (utcnow() - data["_issued_at"]).total_seconds() > limit:
         raise AccountError(_("This link has expired. Ask for a new one."))
     user = db.session.get(User, data.get("id"))
-    if user is None or (user.password_hash or "")[-16:] != data.get("h"):
+    if user is None or _password_fingerprint(user) != data.get("h"):
         raise AccountError(_("This link is not valid or was already used."))
     _set_password(user, password)
     # Following a link from the inbox proves the address.
@@ -236,27 +227,18 @@ def invite_staff(
     grant_role(actor, user, role, convocatoria_id=convocatoria_id, region=region)
     if created:
         link = url_for("auth.reset_password", token=make_password_token(user, "invite"), _external=True)
-        send_email(
-            user.email,
-            _l("You have been invited to Fondo IDEA"),
-            "invitation",
-            locale=user.locale,
-            user=user,
-            link=link,
-            role=role,
-            inviter=actor,
-        )
+        send_email_to(user, _l("You have been invited to Fondo IDEA"), "invitation", link=link, role=role,
+                      inviter=actor)
     else:
-        send_email(
-            user.email,
-            _l("You have a new role in Fondo IDEA"),
-            "role_granted",
-            locale=user.locale,
-            user=user,
-            role=role,
-            login_url=url_for("auth.login", _external=True),
-        )
+        send_email_to(user, _l("You have a new role in Fondo IDEA"), "role_granted", role=role,
+                      login_url=url_for("auth.login", _external=True))
     return user
+
+
+def _role_scope(assignment: RoleAssignment) -> dict[str, Any]:
+    """What the audit log keeps of a granted or revoked role."""
+    return {"role": assignment.role, "convocatoria_id": assignment.convocatoria_id,
+            "region": assignment.region}
 
 
 def grant_role(
@@ -270,12 +252,7 @@ def grant_role(
     )
     user.roles.append(assignment)
     db.session.flush()
-    audit.record(
-        actor,
-        "role.granted",
-        user,
-        after={"role": role, "convocatoria_id": convocatoria_id, "region": region},
-    )
+    audit.record(actor, "role.granted", user, after=_role_scope(assignment))
     return assignment
 
 
@@ -283,11 +260,8 @@ def revoke_role(actor: User, assignment: RoleAssignment) -> None:
     user = assignment.user
     if assignment.role == Role.ADMIN and user.id == actor.id:
         raise AccountError(_("You cannot remove your own administrator role."))
-    before = {
-        "role": assignment.role,
-        "convocatoria_id": assignment.convocatoria_id,
-        "region": assignment.region,
-    }
+    before = _role_scope(assignment)
     user.roles.remove(assignment)
     db.session.flush()
     audit.record(actor, "role.revoked", user, before=before)
+

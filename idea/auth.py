@@ -31,12 +31,12 @@ def _failed(response: Any) -> bool:
     return response.status_code >= 400
 
 
-def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("auth.profile")
+def safe_next(target: str | None) -> str | None:
+    """`target` when it is a path on this site, else None: a `next=` link cannot send people elsewhere."""
+    if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
 
 
 def _form_error(form: Any, error: accounts.AccountError) -> None:
@@ -122,7 +122,7 @@ def login() -> Any:
             if lang:
                 session["lang"] = lang
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.profile"))
     return render_template("auth/login.html", form=form), INVALID if form.is_submitted() else 200
 
 

@@ -1,4 +1,4 @@
-"""Jinja filters for Chilean formats: money, dates, RUT, regions."""
+"""Jinja filters for Chilean formats (money, dates, RUT, regions) and the names of roles."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from idea.chile import format_clp, format_date_es, format_datetime_es, format_rut, region_name
+from idea.forms import role_label
 
 
 def _safe_rut(value: str | None) -> str:
@@ -32,3 +33,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(_fecha_hora, "fecha_hora")
     app.add_template_filter(_safe_rut, "rut")
     app.add_template_filter(lambda code: region_name(code, default=code or ""), "region")
+    app.add_template_filter(role_label, "role_label")

@@ -21,6 +21,11 @@ ROLE_LABELS = {
 }
 
 
+def role_label(value: Role | str) -> str:
+    """What the pages and e-mails call a role (a member or its stored value); an unknown value as is."""
+    return str(ROLE_LABELS.get(value, value))
+
+
 class EmptyForm(FlaskForm):
     """A POST button: only the CSRF token."""
 
@@ -83,7 +88,7 @@ class ProfileForm(FlaskForm):
 
 
 def _role_choices(include_postulante: bool = True) -> list[tuple[str, str]]:
-    return [(r.value, str(ROLE_LABELS[r])) for r in Role if include_postulante or r != Role.POSTULANTE]
+    return [(r.value, role_label(r)) for r in Role if include_postulante or r != Role.POSTULANTE]
 
 
 class GrantRoleForm(FlaskForm):

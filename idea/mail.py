@@ -37,6 +37,11 @@ def send_email(
     enqueue(deliver_email, list(recipients), subject, text, html)
 
 
+def send_email_to(user: Any, subject: str, template: str, **context: Any) -> None:
+    """Mail one person in their own language; the templates get them as `user`."""
+    send_email(user.email, subject, template, locale=user.locale, user=user, **context)
+
+
 def deliver_email(recipients: list[str], subject: str, text: str, html: str | None = None) -> None:
     """Job: hand one message to the mail transport (Flask-Mail)."""
     message = Message(subject=subject, recipients=recipients, body=text, html=html)

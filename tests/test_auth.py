@@ -259,3 +259,6 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_login_limit(database_url
     assert [attempt("200.1.1.1") for _ in range(6)] == [422] * 5 + [429]
     # Another person behind the same proxy is not locked out by the first one's attempts.
     assert attempt("200.2.2.2") == 422
+    with proxied.app_context():
+        db.session.remove()
+        db.engine.dispose()
