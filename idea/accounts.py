@@ -244,6 +244,9 @@ def _role_scope(assignment: RoleAssignment) -> dict[str, Any]:
 def grant_role(
     actor: User, user: User, role: Role, *, convocatoria_id: int | None = None, region: str | None = None
 ) -> RoleAssignment:
+    if role in (Role.ADMIN, Role.POSTULANTE) and (convocatoria_id is not None or region is not None):
+        # An admin manages every call and region; anyone may apply anywhere. Only staff roles are scoped.
+        raise AccountError(_("This role cannot be bound to a call or a region."), field="role")
     for existing in user.roles:
         if (existing.role, existing.convocatoria_id, existing.region) == (role, convocatoria_id, region):
             raise AccountError(_("The user already has that role."), field="role")

@@ -127,3 +127,15 @@ def test_error_pages_are_in_spanish(client: Any) -> None:
     response = client.get("/no-existe")
     assert response.status_code == 404
     assert b'lang="es"' in response.data
+
+
+@pytest.mark.parametrize("role", ["admin", "postulante"])
+def test_admin_and_applicant_roles_cannot_be_scoped(login_as: Any, make_user: Any, role: str) -> None:
+    admin = login_as(Role.ADMIN)
+    person = make_user()
+    response = admin.post(f"/admin/usuarios/{person.id}", data={"role": role, "convocatoria_id": "",
+                                                                  "region": "08"})
+    assert response.status_code == 422
+    assert "no puede limitarse" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, person.id).roles == []
