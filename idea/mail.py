@@ -48,7 +48,8 @@ def deliver_email(recipients: list[str], subject: str, text: str, html: str | No
     mail.send(message)
 
 
-def _print_message(message: Message, app: Flask) -> None:
+def _print_message(sender: Flask, message: Message, **extra: Any) -> None:
+    # Flask-Mail 0.10 sends the app as the signal's sender and the message as a keyword argument.
     log.warning(
         "Correo (no enviado: sin MAIL_SERVER) para %s: %s\n%s",
         message.recipients,
