@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 from babel.dates import format_date as _babel_format_date
 
 __all__ = [
@@ -15,6 +16,8 @@ __all__ = [
     "SANTIAGO",
     "Region",
     "RutError",
+    "add_business_days",
+    "business_deadline",
     "compute_check_digit",
     "end_of_day_santiago",
     "format_clp",
@@ -22,6 +25,7 @@ __all__ = [
     "format_datetime_es",
     "format_rut",
     "from_santiago",
+    "is_business_day",
     "is_valid_rut",
     "normalize_rut",
     "parse_clp",
@@ -300,6 +304,47 @@ def end_of_day_santiago(d: date) -> datetime:
     if _wall(later.astimezone(SANTIAGO)) == local:
         return later
     return from_santiago(local)
+
+
+# ---------------------------------------------------------------------------
+# Business days (días hábiles)
+# ---------------------------------------------------------------------------
+
+# National public holidays only (no regional ones such as Arica's 7 June): a notice period runs the same for
+# every applicant wherever they live. The holidays package follows each new holiday law; a hand-made list
+# would not.
+_CHILE_HOLIDAYS = holidays.country_holidays("CL", categories=holidays.PUBLIC)
+
+
+def is_business_day(d: date) -> bool:
+    """Return True if d is a Chilean business day: Monday to Friday and not a national holiday."""
+    if isinstance(d, datetime):
+        raise TypeError("is_business_day takes a date; convert datetimes with to_santiago() first")
+    return d.weekday() < 5 and d not in _CHILE_HOLIDAYS
+
+
+def add_business_days(start: date, n: int) -> date:
+    """Return the n-th business day after start (start itself never counts; n=0 returns start)."""
+    if isinstance(start, datetime):
+        raise TypeError("add_business_days takes a date; convert datetimes with to_santiago() first")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError("n must be a non-negative int")
+    day = start
+    while n:
+        day += timedelta(days=1)
+        if is_business_day(day):
+            n -= 1
+    return day
+
+
+def business_deadline(notice_at: datetime, days: int = 5) -> datetime:
+    """Return the aware UTC end of the days-th Chilean business day after a notice was sent.
+
+    The day count starts from the notice's date in Santiago (a notice sent on Friday at 22:00 in Chile is a
+    Friday notice even though it is already Saturday in UTC), and the answer is on time until the end of
+    the last business day, Santiago wall clock (see end_of_day_santiago).
+    """
+    return end_of_day_santiago(add_business_days(to_santiago(notice_at).date(), days))
 
 
 # ---------------------------------------------------------------------------
