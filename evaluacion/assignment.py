@@ -35,6 +35,7 @@ __all__ = [
     "Reason",
     "Reviewer",
     "Submission",
+    "add_reviewer",
     "assign_reviewers",
 ]
 
@@ -429,3 +430,48 @@ class _Network:
                 )
             )
         return reasons
+
+
+def add_reviewer(
+    submission: Submission,
+    reviewers: Sequence[Reviewer],
+    pairs: Iterable[tuple[int, int]],
+    *,
+    conflicts: Iterable[Conflict] = (),
+    exclude_own_region: bool = False,
+    removed: Iterable[tuple[int, int]] = (),
+) -> int:
+    """Return the reviewer to add to one submission (the outlier action): the least loaded reviewer who may
+    review it, not on it yet, under their max_load; ties go to the lowest id.
+
+    `pairs` are all current (reviewer_id, submission_id) assignments of the call, so loads are the real ones.
+    A single addition cannot paint anything into a corner, so choosing the least loaded is optimal here.
+    """
+    rules = _Rules(conflicts, exclude_own_region)
+    pairs = set(pairs)
+    removed_set = set(removed)
+    loads: dict[int, int] = defaultdict(int)
+    for rid, _ in pairs:
+        loads[rid] += 1
+    candidates = [
+        r
+        for r in reviewers
+        if (r.id, submission.id) not in pairs
+        and (r.id, submission.id) not in removed_set
+        and (r.max_load is None or loads[r.id] < r.max_load)
+        and rules.blocked(r, submission) is None
+    ]
+    if not candidates:
+        have = sum(1 for _, sid in pairs if sid == submission.id)
+        raise AssignmentImpossible(
+            [
+                Reason(
+                    f"{submission.folio} no tiene más evaluadores disponibles sin conflicto de interés; "
+                    f"ya tiene {have}.",
+                    (submission.folio,),
+                    needed=have + 1,
+                    available=have,
+                )
+            ]
+        )
+    return min(candidates, key=lambda r: (loads[r.id], r.id)).id

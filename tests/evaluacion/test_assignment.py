@@ -12,6 +12,7 @@ from evaluacion.assignment import (
     Conflict,
     Reviewer,
     Submission,
+    add_reviewer,
     assign_reviewers,
 )
 
@@ -194,6 +195,35 @@ def test_bad_pairs_and_conflicts_are_refused():
         Conflict(100)
     with pytest.raises(ValueError):
         Conflict(100, submission_id=1, region="13")
+
+
+def test_outlier_action_adds_the_least_loaded_reviewer_free_of_conflict():
+    submissions = subs(4)
+    pairs = {(100, 1), (101, 1), (100, 2), (102, 2), (101, 3), (102, 3), (100, 4), (103, 4)}
+    # Loads: 100 -> 3, 101 -> 2, 102 -> 2, 103 -> 1; 103 declared a conflict with submission 1.
+    conflicts = [Conflict(103, submission_id=1)]
+    chosen = add_reviewer(submissions[0], revs(4), pairs, conflicts=conflicts)
+    assert chosen == 102
+    assert add_reviewer(submissions[0], revs(4), pairs) == 103
+
+
+def test_outlier_action_respects_caps_removals_and_region():
+    submission = Submission(1, folio(1), region="05")
+    reviewers = [
+        Reviewer(100, "13"),
+        Reviewer(101, "05"),
+        Reviewer(102, "13", max_load=1),
+        Reviewer(103, "08"),
+    ]
+    pairs = {(100, 1), (102, 2)}
+    # 100 is on it already, 101 is from Valparaíso, 102 is at their cap, 103 was removed by the lead.
+    with pytest.raises(AssignmentImpossible) as err:
+        add_reviewer(submission, reviewers, pairs, exclude_own_region=True, removed=[(103, 1)])
+    assert str(err.value) == (
+        "IDEA-2026-0001 no tiene más evaluadores disponibles sin conflicto de interés; ya tiene 1."
+    )
+    assert add_reviewer(submission, reviewers, pairs, exclude_own_region=True) == 103
+    assert add_reviewer(submission, reviewers, pairs) == 101
 
 
 # --- property: against brute force on small instances --------------------------------------------------
