@@ -307,8 +307,71 @@ def assign_reviewers(
     best = network.solve(lower(lo_l), upper(best_max))
     if best is None:  # pragma: no cover - excluded by the M-convexity argument in the module docstring
         raise RuntimeError("balanced assignment not found although both load bounds are feasible")
-    added = [(reviewers[j].id, needy[i].id) for i, j in zip(*best, strict=True)]
+    sub_index, rev_index = best
+    if lo_l + 1 < best_max:
+        sub_index, rev_index = _even_out(network, best, kept, kept + cap)
+    added = [(reviewers[j].id, needy[i].id) for i, j in zip(sub_index, rev_index, strict=True)]
     return _result(reviewers, needy, keep_set, added, eligible, ineligible)
+
+
+def _even_out(
+    network: _Network, assignment: tuple[np.ndarray, np.ndarray], kept: np.ndarray, most: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Make the loads between the least and the largest as even as possible (decreasingly minimal).
+
+    When conflicts force a spread above one, any assignment with the least spread may still leave the middle
+    uneven (1, 5, 7, 7 where 1, 6, 6, 7 exists). A load vector is decreasingly minimal exactly when no unit
+    can pass from a reviewer to one with at least two fewer (Frank and Murota), and a unit can pass from u to
+    v when a chain u -> s1 -> w1 -> s2 -> ... -> v exists where each reviewer hands a submission it holds to
+    the next, who may take it. Reviewers are few (tens), so the chains are searched on a reviewer-to-reviewer
+    graph whose edge count C[w, w'] says how many of w's submissions w' could take. Moves only go from high
+    to low, so the least and the largest load, hence the spread, never get worse.
+    """
+    n_sub, n_rev = network.n_sub, network.n_rev
+    allowed = np.zeros((n_sub, n_rev), dtype=bool)
+    allowed[network.edge_sub, network.edge_rev] = True
+    holds = np.zeros((n_sub, n_rev), dtype=bool)
+    holds[assignment] = True
+    free = allowed & ~holds
+    loads = kept + holds.sum(axis=0)
+    passes = holds.T.astype(np.int32) @ free.astype(np.int32)
+
+    def move(s: int, giver: int, taker: int) -> None:
+        passes[:, :] -= np.outer(holds[s], free[s]).astype(np.int32)
+        holds[s, giver], holds[s, taker] = False, True
+        free[s, giver], free[s, taker] = True, False
+        passes[:, :] += np.outer(holds[s], free[s]).astype(np.int32)
+
+    while True:
+        improved = False
+        for u in np.argsort(-loads, kind="stable"):
+            parent = np.full(n_rev, -1)
+            parent[u] = u
+            frontier = [int(u)]
+            while frontier:  # breadth first over reviewers
+                step = []
+                for w in frontier:
+                    for w2 in np.flatnonzero((passes[w] > 0) & (parent < 0)):
+                        parent[w2] = w
+                        step.append(int(w2))
+                frontier = step
+            reached = np.flatnonzero((parent >= 0) & (loads <= loads[u] - 2) & (loads < most))
+            if reached.size == 0:
+                continue
+            v = int(reached[np.argmin(loads[reached])])
+            chain = [v]
+            while chain[-1] != u:
+                chain.append(int(parent[chain[-1]]))
+            chain.reverse()
+            for giver, taker in zip(chain, chain[1:], strict=False):
+                s = int(np.flatnonzero(holds[:, giver] & free[:, taker])[0])
+                move(s, giver, taker)
+            loads[u] -= 1
+            loads[v] += 1
+            improved = True
+            break
+        if not improved:
+            return np.nonzero(holds)
 
 
 def _result(

@@ -172,6 +172,7 @@ def test_when_conflicts_make_one_apart_unattainable_the_spread_is_still_the_leas
     result = assign_reviewers(subs(10), revs(4), k=2, conflicts=conflicts)
     assert result.loads[103] == 1
     assert (result.min_load, result.max_load) == (1, 7)
+    assert sorted(result.loads.values()) == [1, 6, 6, 7]  # the middle is as even as it can be
     assert not result.balanced
 
 
@@ -241,7 +242,7 @@ def allowed(reviewer: Reviewer, submission: Submission, conflicts, exclude_own_r
 
 
 def brute_force(submissions, reviewers, k, conflicts, exclude_own_region, keep, removed):
-    """Return the least spread over all valid assignments, or None when there is none."""
+    """Return (least spread, most even loads largest first) over all valid assignments, or None if none."""
     choices = []
     kept_load = Counter(r for r, _ in keep)
     candidates_of = {}
@@ -268,6 +269,7 @@ def brute_force(submissions, reviewers, k, conflicts, exclude_own_region, keep, 
         or min(degree[r.id], degree[r.id] if caps[r.id] is None else max(0, caps[r.id] - kept_load[r.id])) > 0
     ]
     best = None
+    evenest = None
     for combo in itertools.product(*choices):
         load = Counter(kept_load)
         for picked in combo:
@@ -277,7 +279,9 @@ def brute_force(submissions, reviewers, k, conflicts, exclude_own_region, keep, 
         values = [load[r] for r in eligible] or [0]
         spread = max(values) - min(values)
         best = spread if best is None else min(best, spread)
-    return best
+        ordered = tuple(sorted(values, reverse=True))
+        evenest = ordered if evenest is None else min(evenest, ordered)
+    return None if best is None else (best, evenest)
 
 
 @st.composite
@@ -336,7 +340,8 @@ def test_solver_agrees_with_brute_force(instance):
         )
         for rid, sid in keep
     )
-    best = brute_force(submissions, reviewers, k, conflicts, exclude, keep, removed) if kept_ok else None
+    found = brute_force(submissions, reviewers, k, conflicts, exclude, keep, removed) if kept_ok else None
+    best, evenest = found if found is not None else (None, None)
     event("impossible" if best is None else ("balanced" if best <= 1 else "unbalanced"))
     if best is None:
         with pytest.raises(AssignmentImpossible) as err:
@@ -373,4 +378,6 @@ def test_solver_agrees_with_brute_force(instance):
         cap = by_id[rid].max_load
         assert cap is None or load + sum(1 for r, _ in keep if r == rid) <= max(cap, 0) or load == 0
     assert result.spread == best
+    # Beyond the spread, the loads are the most even possible (decreasingly minimal).
+    assert tuple(sorted(result.loads.values(), reverse=True) or [0]) == evenest
     assert result.balanced == (best <= 1)
