@@ -17,16 +17,23 @@ from idea import audit
 from idea.extensions import db
 from idea.mail import send_email_to
 from idea.models import Role, RoleAssignment, User, utcnow
-from idea.passwords import hash_password, needs_rehash, password_problem, verify_password
+from idea.passwords import hash_password, needs_rehash, password_problems, verify_password
 
 
 class AccountError(ValueError):
     """A refusal with a message meant for the user."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, messages: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.messages = messages or [message]
         self.field = field
+
+
+def _check_password(password: str, user_inputs: list[str]) -> None:
+    problems = password_problems(password, user_inputs=user_inputs)
+    if problems:
+        raise AccountError(problems[0], field="password", messages=problems)
 
 
 def normalize_email(email: str) -> str:
@@ -82,9 +89,7 @@ def register_user(email: str, name: str, password: str) -> User | None:
     the answer on screen is the same for known and unknown addresses.
     """
     email = normalize_email(email)
-    problem = password_problem(password, user_inputs=[email, name])
-    if problem:
-        raise AccountError(problem, field="password")
+    _check_password(password, [email, name])
     existing = find_user_by_email(email)
     if existing is not None:
         send_email_to(
@@ -192,9 +197,7 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def _set_password(user: User, password: str) -> None:
-    problem = password_problem(password, user_inputs=[user.email, user.name])
-    if problem:
-        raise AccountError(problem, field="password")
+    _check_password(password, [user.email, user.name])
     user.password_hash = hash_password(password)
     user.rotate_session()
 

@@ -42,7 +42,7 @@ def safe_next(target: str | None) -> str | None:
 def _form_error(form: Any, error: accounts.AccountError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, *error.messages]
     else:
         flash(error.message, "error")
 
