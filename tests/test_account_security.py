@@ -50,3 +50,150 @@ def test_registration_shows_every_password_problem_at_once(client: Any) -> None:
     assert "al menos 12 caracteres" in page
     assert "demasiado común" in page
     assert "no coinciden" in page
+
+
+# --- guessing passwords -----------------------------------------------------------------------------
+
+WRONG = "Mala-Clave-Adivinada-1"
+
+
+def _login(client: Any, email: str, password: str, address: str) -> int:
+    return client.post(
+        "/cuenta/ingresar", data={"email": email, "password": password}, environ_base={"REMOTE_ADDR": address}
+    ).status_code
+
+
+@pytest.fixture
+def small_limits(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production rule at a smaller scale (fewer slow hashes): an address reaches an account's counter
+    at most 2 times an hour (4 inside one window), 6 failures lock the account."""
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_ADDRESS", "1000 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_ACCOUNT_ADDRESS", "2 per hour")
+    monkeypatch.setitem(app.config, "LOGIN_LIMIT_ACCOUNT", "6 per 15 minutes")
+
+
+def test_guesses_from_many_addresses_lock_the_account_and_tell_its_owner_once(
+    client: Any, make_user: Any, outbox: Any, small_limits: None
+) -> None:
+    make_user(email="victima@example.cl")
+    codes = [_login(client, "victima@example.cl", WRONG, f"10.0.0.{i}") for i in range(1, 11)]
+    assert codes == [422] * 6 + [429] * 4
+    # Locked: the right password does not open it either, not even from an address that never failed.
+    assert _login(client, "victima@example.cl", PASSWORD, "10.9.9.9") == 429
+    notices = [m for m in outbox.to("victima@example.cl") if "bloqueada" in m.subject]
+    assert len(notices) == 1, [m.subject for m in outbox]
+    assert "/cuenta/olvide-mi-clave" in notices[0].body
+
+
+def test_an_unknown_email_is_locked_the_same_way(client: Any, small_limits: None, outbox: Any) -> None:
+    codes = [_login(client, "nadie@example.cl", WRONG, f"10.0.0.{i}") for i in range(1, 9)]
+    assert codes == [422] * 6 + [429] * 2
+    assert len(outbox) == 0
+
+
+def test_one_address_cannot_lock_out_other_people(client: Any, make_user: Any, small_limits: None) -> None:
+    owners = [make_user(email=f"duena{i}@example.cl") for i in range(3)]
+    for owner in owners:
+        codes = [_login(client, owner.email, WRONG, "66.6.6.6") for _ in range(5)]
+        # The attacking address gets its few guesses, then only refusals that cost nothing.
+        assert codes == [422] * 2 + [429] * 3
+    for i, owner in enumerate(owners):
+        assert _login(client, owner.email, PASSWORD, f"200.1.1.{i}") == 302
+
+
+def test_wrong_current_passwords_on_the_change_form_are_limited(login_as: Any) -> None:
+    client = login_as()
+    data = {"current_password": WRONG, "password": "Tres-Gatos-Verdes-Saltan",
+            "password2": "Tres-Gatos-Verdes-Saltan"}
+    codes = [client.post("/cuenta/cambiar-clave", data=data).status_code for _ in range(6)]
+    assert codes == [422] * 5 + [429]
+    data["current_password"] = PASSWORD
+    assert client.post("/cuenta/cambiar-clave", data=data).status_code == 429
+
+
+def test_parallel_guesses_from_one_address_respect_its_limit(live_server: str) -> None:
+    """Many simultaneous requests (threads against a live server, on Redis when REDIS_URL is set): no more
+    than the 5 allowed a minute are processed."""
+    import http.cookiejar
+    import re
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    n = 16
+    openers, tokens = [], []
+    for _ in range(n):
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = opener.open(f"{live_server}/cuenta/ingresar").read().decode()
+        tokens.append(re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page))
+        openers.append(opener)
+    barrier = threading.Barrier(n)
+    codes: list[int] = []
+
+    def attempt(i: int) -> None:
+        token = tokens[i].group(1)
+        body = urllib.parse.urlencode(
+            {"csrf_token": token, "email": f"alguien{i}@example.cl", "password": WRONG}
+        ).encode()
+        barrier.wait()
+        try:
+            codes.append(openers[i].open(f"{live_server}/cuenta/ingresar", data=body).status)
+        except urllib.error.HTTPError as error:
+            codes.append(error.code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(codes) == n
+    assert codes.count(422) == 5, sorted(codes)
+    assert codes.count(429) == n - 5
+
+
+# --- timing ------------------------------------------------------------------------------------------
+
+
+def _medians(first: Any, second: Any, samples: int = 15) -> tuple[float, float]:
+    """Median durations of two requests, interleaved so that a load spike on the machine hits both."""
+    import statistics
+    import time
+
+    times: tuple[list[float], list[float]] = ([], [])
+    for i in range(samples):
+        for which, request in ((0, first), (1, second)) if i % 2 else ((1, second), (0, first)):
+            start = time.perf_counter()
+            request(i)
+            times[which].append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.25 * max(a, b)
+
+
+def test_login_takes_as_long_for_an_unknown_email_as_for_a_known_one(client: Any, make_user: Any) -> None:
+    make_user(email="existe@example.cl")
+
+    def known(i: int) -> None:
+        assert _login(client, "existe@example.cl", WRONG, f"10.1.{i}.1") == 422
+
+    def unknown(i: int) -> None:
+        assert _login(client, f"nadie{i}@example.cl", WRONG, f"10.2.{i}.1") == 422
+
+    known_time, unknown_time = _medians(known, unknown)
+    assert _close(known_time, unknown_time), (known_time, unknown_time)
+
+
+def test_registration_takes_as_long_for_a_known_email_as_for_a_new_one(client: Any, make_user: Any) -> None:
+    make_user(email="conocida@example.cl")
+
+    def known(i: int) -> None:
+        assert _register(client, email="conocida@example.cl", REMOTE_ADDR=f"10.3.{i}.1").status_code == 302
+
+    def new(i: int) -> None:
+        assert _register(client, email=f"nueva{i}@example.cl", REMOTE_ADDR=f"10.4.{i}.1").status_code == 302
+
+    known_time, new_time = _medians(known, new)
+    assert _close(known_time, new_time), (known_time, new_time)
