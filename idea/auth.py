@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -30,11 +30,27 @@ INVALID = 422  # a form that was refused: the page is shown again, and nothing i
 
 
 def safe_next(target: str | None) -> str | None:
-    """`target` when it is a path on this site, else None: a `next=` link cannot send people elsewhere."""
-    if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
+    """`target` when it is a path on this site, else None: a `next=` link cannot send people elsewhere.
+
+    The one check for every `next` (log-in, language switch, organisation form). Browsers drop tabs and
+    newlines inside URLs and read a backslash as a slash, so such a path could still name another host:
+    anything with a control character, a backslash, a scheme or a host is refused, also after
+    percent-decoding (`/%5cevil.example`, `/%09/evil.example`).
+    """
+    if not target or len(target) > 2000:
         return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target
+    for candidate in {target, unquote(target), unquote(unquote(target))}:
+        if (
+            not candidate.startswith("/")
+            or candidate.startswith("//")
+            or "\\" in candidate
+            or any(ord(c) < 32 or ord(c) == 127 or (c.isspace() and c != " ") for c in candidate)
+        ):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
 
 
 def _form_error(form: Any, error: accounts.AccountError) -> None:

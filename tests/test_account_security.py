@@ -197,3 +197,40 @@ def test_registration_takes_as_long_for_a_known_email_as_for_a_new_one(client: A
 
     known_time, new_time = _medians(known, new)
     assert _close(known_time, new_time), (known_time, new_time)
+
+
+# --- redirects ---------------------------------------------------------------------------------------
+
+HOSTILE_NEXT = [
+    "//evil.example", "///evil.example", "/\\evil.example", "\\\\evil.example", "/%09/evil.example",
+    "/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "https:evil.example", "https://evil.example",
+    "/%5cevil.example", "/%5Cevil.example", "/%2F%2Fevil.example", "%2F%2Fevil.example",
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", "\tjavascript:alert(1)", " //evil.example",
+    "/%252F%252Fevil.example",
+    "/%0a/evil.example", "evil.example", "http:/evil.example", "/\x00/evil.example", "",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_hostile_next_is_refused_by_the_language_switch(client: Any, target: str) -> None:
+    from idea.auth import safe_next
+
+    assert safe_next(target) is None
+    response = client.post("/idioma", data={"lang": "en", "next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_hostile_next_is_refused_after_login(client: Any, make_user: Any) -> None:
+    make_user(email="redir@example.cl")
+    for target in ("/%09/evil.example", "/\\evil.example", "https:evil.example"):
+        response = client.post("/cuenta/ingresar", query_string={"next": target},
+                               data={"email": "redir@example.cl", "password": PASSWORD})
+        assert response.headers["Location"] == "/cuenta/perfil"
+        client.post("/cuenta/salir")
+
+
+@pytest.mark.parametrize("target", ["/", "/convocatorias/2026?page=2", "/cuenta/perfil#datos", "/a%20b"])
+def test_paths_of_the_site_are_kept(client: Any, target: str) -> None:
+    response = client.post("/idioma", data={"lang": "en", "next": target})
+    assert response.headers["Location"] == target
