@@ -151,6 +151,13 @@ def _register_core(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("ENV_NAME") == "production":
+            # Production is served only over TLS (README): browsers must never try plain HTTP again.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and current_user.is_authenticated:
+            # A logged-in page holds personal data: no browser or proxy cache may keep it (back button,
+            # shared computers).
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -234,3 +234,41 @@ def test_hostile_next_is_refused_after_login(client: Any, make_user: Any) -> Non
 def test_paths_of_the_site_are_kept(client: Any, target: str) -> None:
     response = client.post("/idioma", data={"lang": "en", "next": target})
     assert response.headers["Location"] == target
+
+
+# --- headers and production ---------------------------------------------------------------------------
+
+
+def test_pages_of_a_logged_in_user_are_not_cached(client: Any, login_as: Any) -> None:
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+    user_client = login_as()
+    for path in ("/", "/cuenta/perfil", "/cuenta/cambiar-clave"):
+        assert user_client.get(path).headers.get("Cache-Control") == "no-store", path
+
+
+@pytest.fixture
+def production_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    from idea import create_app
+
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    app = create_app("production", INSTANCE_PATH=str(tmp_path), UPLOAD_DIR=str(tmp_path / "uploads"),
+                     RATELIMIT_STORAGE_URI="memory://")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_production_tells_browsers_to_use_https_only(production_app: Any, app: Any) -> None:
+    response = production_app.test_client().get("/salud")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    assert "Strict-Transport-Security" not in app.test_client().get("/salud").headers
+
+
+def test_seed_demo_refuses_to_run_in_production(production_app: Any) -> None:
+    result = production_app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0
+    assert "producción" in result.output
+    with production_app.app_context():
+        assert not sa.inspect(db.engine).has_table("user")
