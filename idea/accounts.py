@@ -184,9 +184,8 @@ def _refusal(refusal: login_limits.TooManyAttempts, user: User | None) -> TooMan
             _("Too many attempts from your connection. Wait %(n)d minutes and try again.", n=minutes),
             retry_after=refusal.retry_after,
         )
-    notify = refusal.lock_started and user is not None and user.is_active
-    if notify:
-        assert user is not None
+    notify = bool(refusal.lock_started and user is not None and user.is_active)
+    if user is not None and notify:
         send_email_to(
             user,
             _l("Your Fondo IDEA account was locked for a few minutes"),
