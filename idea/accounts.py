@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from idea import audit, login_limits
@@ -181,7 +182,8 @@ def _refusal(refusal: login_limits.TooManyAttempts, user: User | None) -> TooMan
     minutes = max(1, -(-refusal.retry_after // 60))
     if refusal.scope == "address":
         return TooManyAttempts(
-            _("Too many attempts from your connection. Wait %(n)d minutes and try again.", n=minutes),
+            ngettext("Too many attempts from your connection. Wait %(num)d minute and try again.",
+                     "Too many attempts from your connection. Wait %(num)d minutes and try again.", minutes),
             retry_after=refusal.retry_after,
         )
     notify = bool(refusal.lock_started and user is not None and user.is_active)
@@ -195,8 +197,10 @@ def _refusal(refusal: login_limits.TooManyAttempts, user: User | None) -> TooMan
         )
         audit.record(None, "user.login_locked", user)
     return TooManyAttempts(
-        _("Too many failed attempts for this account. Wait %(n)d minutes, or choose a new password with "
-          "the link “Forgot your password?”.", n=minutes),
+        ngettext("Too many failed attempts for this account. Wait %(num)d minute, or choose a new password "
+                 "with the link “Forgot your password?”.",
+                 "Too many failed attempts for this account. Wait %(num)d minutes, or choose a new password "
+                 "with the link “Forgot your password?”.", minutes),
         retry_after=refusal.retry_after,
         owner_notified=notify,
     )
@@ -244,7 +248,8 @@ def change_password(user: User, current: str, new: str) -> None:
     except login_limits.TooManyAttempts as refusal:
         minutes = max(1, -(-refusal.retry_after // 60))
         raise TooManyAttempts(
-            _("Too many wrong passwords. Wait %(n)d minutes and try again.", n=minutes),
+            ngettext("Too many wrong passwords. Wait %(num)d minute and try again.",
+                     "Too many wrong passwords. Wait %(num)d minutes and try again.", minutes),
             retry_after=refusal.retry_after,
         ) from refusal
     if not verify_password(user.password_hash, current):

@@ -85,6 +85,33 @@ def test_guesses_from_many_addresses_lock_the_account_and_tell_its_owner_once(
     assert "/cuenta/olvide-mi-clave" in notices[0].body
 
 
+def test_choosing_a_new_password_from_the_emailed_link_ends_the_lock(
+    client: Any, make_user: Any, outbox: Any, small_limits: None
+) -> None:
+    import re
+
+    make_user(email="victima@example.cl")
+    for i in range(7):
+        _login(client, "victima@example.cl", WRONG, f"10.0.0.{i}")
+    assert _login(client, "victima@example.cl", PASSWORD, "10.9.9.9") == 429
+    client.post("/cuenta/olvide-mi-clave", data={"email": "victima@example.cl"})
+    link = re.search(r"http://localhost(/cuenta/clave/\S+)", outbox.to("victima@example.cl")[-1].body)
+    assert link
+    new = "Tres-Gatos-Verdes-Saltan"
+    assert client.post(link.group(1), data={"password": new, "password2": new}).status_code == 302
+    assert _login(client, "victima@example.cl", new, "10.9.9.9") == 302
+
+
+def test_the_refusal_says_how_long_to_wait(client: Any) -> None:
+    for _ in range(5):
+        _login(client, "nadie@example.cl", WRONG, "10.7.7.7")
+    response = client.post("/cuenta/ingresar", data={"email": "nadie@example.cl", "password": WRONG},
+                           environ_base={"REMOTE_ADDR": "10.7.7.7"})
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) <= 60
+    assert "Espera 1 minuto e inténtalo" in response.get_data(as_text=True)
+
+
 def test_an_unknown_email_is_locked_the_same_way(client: Any, small_limits: None, outbox: Any) -> None:
     codes = [_login(client, "nadie@example.cl", WRONG, f"10.0.0.{i}") for i in range(1, 9)]
     assert codes == [422] * 6 + [429] * 2
