@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -279,9 +280,11 @@ def production_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
 
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    # The limiter extension is shared by every app of the test session: keep the storage the others use.
+    limits_storage = os.environ.get("REDIS_URL") or "memory://"
     monkeypatch.delenv("REDIS_URL", raising=False)
     app = create_app("production", INSTANCE_PATH=str(tmp_path), UPLOAD_DIR=str(tmp_path / "uploads"),
-                     RATELIMIT_STORAGE_URI="memory://")
+                     RATELIMIT_STORAGE_URI=limits_storage)
     yield app
     with app.app_context():
         db.engine.dispose()
