@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from idea.extensions import db
 from idea.models import User
-from tests.conftest import PASSWORD
+from tests.conftest import LIMITS_OPTIONS, PASSWORD
 
 
 def _register(client: Any, email: str = "nueva@example.cl", password: str = PASSWORD, **environ: Any) -> Any:
@@ -284,7 +284,7 @@ def production_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
     limits_storage = os.environ.get("REDIS_URL") or "memory://"
     monkeypatch.delenv("REDIS_URL", raising=False)
     app = create_app("production", INSTANCE_PATH=str(tmp_path), UPLOAD_DIR=str(tmp_path / "uploads"),
-                     RATELIMIT_STORAGE_URI=limits_storage)
+                     RATELIMIT_STORAGE_URI=limits_storage, RATELIMIT_STORAGE_OPTIONS=LIMITS_OPTIONS)
     yield app
     with app.app_context():
         db.engine.dispose()
