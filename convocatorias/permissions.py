@@ -1,7 +1,8 @@
 """Who may see, change and download which submission: questions with answers the tests can check.
 
 The applicant who owns the organisation sees and (until the deadline) changes their submissions. Staff see
-sent submissions: the admin all of them, a technical lead those of the calls and regions in their scope.
+sent submissions, never drafts: the admin all of them, a technical lead those of the calls and regions in
+their scope.
 Nobody else learns that a submission exists (the views answer 404).
 """
 
@@ -27,12 +28,20 @@ def is_owner(user: Any, p: Postulacion) -> bool:
 
 
 def is_staff_for(user: Any, p: Postulacion) -> bool:
-    """Whether `user` is staff in scope of this submission (drafts stay private to their owner)."""
-    if not _authenticated(user):
+    """Whether `user` is staff in scope of this submission.
+
+    Drafts stay private to their owner, for every staff role including the admin. In DESIGN terms: staff
+    work on *submitted* ideas (admissibility, scoring, selection come after the sending); the admin
+    (coordinación) "manages calls, challenges, users, roles, catalogues", which needs no unsent work; and
+    an applicant's draft is not yet part of the call, so no one but its author reads it (the lead list and
+    exports leave drafts out for the same reason). Once sent, the admin sees every submission and a
+    technical lead those of the calls and regions in their scope.
+    """
+    if not _authenticated(user) or p.status == EstadoPostulacion.BORRADOR:
         return False
     if user.is_admin:
         return True
-    if p.status == EstadoPostulacion.BORRADOR or p.region is None:
+    if p.region is None:
         return False
     return user.has_role(Role.ENCARGADO_TECNICO, convocatoria_id=p.convocatoria_id, region=p.region)
 

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -139,7 +139,8 @@ def _register_core(app: Flask) -> None:
     @app.after_request
     def commit_or_rollback(response: Any) -> Any:
         # The one place a request's work is committed: a refused or failed request leaves nothing behind.
-        if response.status_code < 400:
+        # `g.keep_work`: a refusal whose side effects must stay (the e-mail telling an owner of a lock).
+        if response.status_code < 400 or g.pop("keep_work", False):
             commit()
         else:
             db.session.rollback()
@@ -150,6 +151,13 @@ def _register_core(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config.get("ENV_NAME") == "production":
+            # Production is served only over TLS (README): browsers must never try plain HTTP again.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user and current_user.is_authenticated:
+            # A logged-in page holds personal data: no browser or proxy cache may keep it (back button,
+            # shared computers).
+            response.headers["Cache-Control"] = "no-store"
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -11,22 +11,30 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from idea import audit
+from idea import audit, login_limits
 from idea.extensions import db
 from idea.mail import send_email_to
 from idea.models import Role, RoleAssignment, User, utcnow
-from idea.passwords import hash_password, needs_rehash, password_problem, verify_password
+from idea.passwords import hash_password, needs_rehash, password_problems, verify_password
 
 
 class AccountError(ValueError):
     """A refusal with a message meant for the user."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, *, messages: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.messages = messages or [message]
         self.field = field
+
+
+def _check_password(password: str, user_inputs: list[str]) -> None:
+    problems = password_problems(password, user_inputs=user_inputs)
+    if problems:
+        raise AccountError(problems[0], field="password", messages=problems)
 
 
 def normalize_email(email: str) -> str:
@@ -82,9 +90,9 @@ def register_user(email: str, name: str, password: str) -> User | None:
     the answer on screen is the same for known and unknown addresses.
     """
     email = normalize_email(email)
-    problem = password_problem(password, user_inputs=[email, name])
-    if problem:
-        raise AccountError(problem, field="password")
+    _check_password(password, [email, name])
+    # Hashed before looking the address up: both answers then cost the same, and time reveals nothing.
+    password_hash = hash_password(password)
     existing = find_user_by_email(email)
     if existing is not None:
         send_email_to(
@@ -95,7 +103,7 @@ def register_user(email: str, name: str, password: str) -> User | None:
             reset_url=url_for("auth.forgot_password", _external=True),
         )
         return None
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    user = User(email=email, name=name.strip(), password_hash=password_hash)
     user.roles.append(RoleAssignment(role=Role.POSTULANTE))
     db.session.add(user)
     db.session.flush()
@@ -132,13 +140,24 @@ def confirm_email(token: str) -> User:
 # --- log in and out ---------------------------------------------------------------------------------
 
 
-def authenticate(email: str, password: str) -> User:
-    """The user with these credentials, or AccountError with one message whatever was wrong."""
+def authenticate(email: str, password: str, *, address: str) -> User:
+    """The user with these credentials, or AccountError with one message whatever was wrong.
+
+    `address` is the client's address, for the guessing limits (`idea.login_limits`); over a limit it
+    raises TooManyAttempts without checking the password. Known and unknown e-mails take the same work
+    (a hash is always verified, a dummy one for an unknown account), so the answer time reveals nothing.
+    """
+    try:
+        attempt = login_limits.start_login(email, address)
+    except login_limits.TooManyAttempts as refusal:
+        raise _refusal(refusal, find_user_by_email(email)) from refusal
     user = find_user_by_email(email)
-    if user is None or not verify_password(user.password_hash, password) or not user.is_active:
+    valid = verify_password(user.password_hash if user is not None else None, password)
+    if user is None or not valid or not user.is_active:
         if user is not None:
             audit.record(None, "user.login_failed", user)
         raise AccountError(_("Wrong e-mail or password."))
+    attempt.succeeded()
     if not user.is_confirmed:
         raise AccountError(
             _("Confirm your e-mail first: we sent you a link. You can ask for a new one below.")
@@ -148,6 +167,43 @@ def authenticate(email: str, password: str) -> User:
     user.last_login_at = utcnow()
     audit.record(user, "user.login", user)
     return user
+
+
+class TooManyAttempts(AccountError):
+    """Refused before checking the password; `owner_notified` when this refusal e-mailed the owner."""
+
+    def __init__(self, message: str, *, retry_after: int, owner_notified: bool = False) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.owner_notified = owner_notified
+
+
+def _refusal(refusal: login_limits.TooManyAttempts, user: User | None) -> TooManyAttempts:
+    minutes = max(1, -(-refusal.retry_after // 60))
+    if refusal.scope == "address":
+        return TooManyAttempts(
+            ngettext("Too many attempts from your connection. Wait %(num)d minute and try again.",
+                     "Too many attempts from your connection. Wait %(num)d minutes and try again.", minutes),
+            retry_after=refusal.retry_after,
+        )
+    notify = bool(refusal.lock_started and user is not None and user.is_active)
+    if user is not None and notify:
+        send_email_to(
+            user,
+            _l("Your Fondo IDEA account was locked for a few minutes"),
+            "account_locked",
+            minutes=minutes,
+            reset_url=url_for("auth.forgot_password", _external=True),
+        )
+        audit.record(None, "user.login_locked", user)
+    return TooManyAttempts(
+        ngettext("Too many failed attempts for this account. Wait %(num)d minute, or choose a new password "
+                 "with the link “Forgot your password?”.",
+                 "Too many failed attempts for this account. Wait %(num)d minutes, or choose a new password "
+                 "with the link “Forgot your password?”.", minutes),
+        retry_after=refusal.retry_after,
+        owner_notified=notify,
+    )
 
 
 def logout(user: User) -> None:
@@ -177,6 +233,7 @@ def reset_password(token: str, password: str) -> User:
     if user is None or _password_fingerprint(user) != data.get("h"):
         raise AccountError(_("This link is not valid or was already used."))
     _set_password(user, password)
+    login_limits.lift_lock(user.email)
     # Following a link from the inbox proves the address.
     if user.email_confirmed_at is None:
         user.email_confirmed_at = utcnow()
@@ -185,16 +242,25 @@ def reset_password(token: str, password: str) -> User:
 
 
 def change_password(user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one (a few wrong ones, then TooManyAttempts)."""
+    try:
+        attempt = login_limits.start_password_check(user.id)
+    except login_limits.TooManyAttempts as refusal:
+        minutes = max(1, -(-refusal.retry_after // 60))
+        raise TooManyAttempts(
+            ngettext("Too many wrong passwords. Wait %(num)d minute and try again.",
+                     "Too many wrong passwords. Wait %(num)d minutes and try again.", minutes),
+            retry_after=refusal.retry_after,
+        ) from refusal
     if not verify_password(user.password_hash, current):
         raise AccountError(_("The current password is not correct."), field="current_password")
+    attempt.succeeded()
     _set_password(user, new)
     audit.record(user, "user.password_changed", user)
 
 
 def _set_password(user: User, password: str) -> None:
-    problem = password_problem(password, user_inputs=[user.email, user.name])
-    if problem:
-        raise AccountError(problem, field="password")
+    _check_password(password, [user.email, user.name])
     user.password_hash = hash_password(password)
     user.rotate_session()
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
 from idea import accounts
@@ -27,22 +29,34 @@ bp = Blueprint("auth", __name__, url_prefix="/cuenta")
 INVALID = 422  # a form that was refused: the page is shown again, and nothing is kept
 
 
-def _failed(response: Any) -> bool:
-    return response.status_code >= 400
-
-
 def safe_next(target: str | None) -> str | None:
-    """`target` when it is a path on this site, else None: a `next=` link cannot send people elsewhere."""
-    if not target or "\\" in target or not target.startswith("/") or target.startswith("//"):
+    """`target` when it is a path on this site, else None: a `next=` link cannot send people elsewhere.
+
+    The one check for every `next` (log-in, language switch, organisation form). Browsers drop tabs and
+    newlines inside URLs and read a backslash as a slash, so such a path could still name another host:
+    anything with a control character, a backslash, a scheme or a host is refused, also after
+    percent-decoding (`/%5cevil.example`, `/%09/evil.example`).
+    """
+    if not target or len(target) > 2000:
         return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target
+    for candidate in {target, unquote(target), unquote(unquote(target))}:
+        if (
+            not candidate.startswith("/")
+            or candidate.startswith("//")
+            or "\\" in candidate
+            or any(ord(c) < 32 or ord(c) == 127 or (c.isspace() and c != " ") for c in candidate)
+        ):
+            return None
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc:
+            return None
+    return target
 
 
 def _form_error(form: Any, error: accounts.AccountError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
-        field.errors = [*field.errors, error.message]
+        field.errors = [*field.errors, *error.messages]
     else:
         flash(error.message, "error")
 
@@ -106,14 +120,16 @@ def resend_confirmation() -> Any:
 
 @bp.route("/ingresar", methods=["GET", "POST"])
 @access(PUBLIC)
-@limiter.limit("5 per minute", methods=["POST"], deduct_when=_failed)
 def login() -> Any:
+    # The guessing limits (per address, per account) are counted inside accounts.authenticate, atomically.
     if current_user.is_authenticated:
         return redirect(url_for("auth.profile"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.email.data, form.password.data)
+            user = accounts.authenticate(form.email.data, form.password.data, address=get_remote_address())
+        except accounts.TooManyAttempts as error:
+            return _too_many(error, lambda: render_template("auth/login.html", form=form))
         except accounts.AccountError as error:
             flash(error.message, "error")
         else:
@@ -124,6 +140,14 @@ def login() -> Any:
             login_user(user)
             return redirect(safe_next(request.args.get("next")) or url_for("auth.profile"))
     return render_template("auth/login.html", form=form), INVALID if form.is_submitted() else 200
+
+
+def _too_many(error: accounts.TooManyAttempts, page: Callable[[], str]) -> Any:
+    flash(error.message, "error")
+    if error.owner_notified:
+        # The refusal's e-mail to the owner (and its audit record) must outlive the 429 answer.
+        g.keep_work = True
+    return page(), 429, {"Retry-After": str(error.retry_after)}
 
 
 @bp.route("/salir", methods=["POST"])
@@ -188,6 +212,8 @@ def change_password() -> Any:
     if form.validate_on_submit():
         try:
             accounts.change_password(user, form.current_password.data, form.password.data)
+        except accounts.TooManyAttempts as error:
+            return _too_many(error, lambda: render_template("auth/change_password.html", form=form))
         except accounts.AccountError as error:
             _form_error(form, error)
         else:

@@ -86,6 +86,12 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     def seed_demo() -> None:
         """Bring the schema up to date and load demo data (demo accounts, calls, submissions)."""
+        if app.config.get("ENV_NAME") == "production":
+            # The demo accounts' password is public (README): they must never exist on a real site.
+            raise click.ClickException(
+                "seed-demo no se ejecuta en producción (IDEA_ENV=production): sus cuentas de demostración "
+                "tienen una contraseña pública. Usa flask create-admin."
+            )
         upgrade()
         seed_demo_users()
         seed_demo_signal.send(current_app._get_current_object())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
@@ -9,6 +11,7 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length, Optional
 
 from idea.chile import region_choices
 from idea.models import Role
+from idea.passwords import password_problems
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -45,6 +48,15 @@ class RegisterForm(FlaskForm):
         validators=[InputRequired(), EqualTo("password", message=_l("Passwords do not match."))],
     )
     submit = SubmitField(_l("Create account"))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Besides the fields' own checks, every problem of the password at once, not one per attempt."""
+        valid = super().validate(extra_validators)
+        if self.password.data:
+            problems = password_problems(self.password.data, user_inputs=[self.email.data, self.name.data])
+            self.password.errors = [*self.password.errors, *problems]
+            valid = valid and not problems
+        return valid
 
 
 class LoginForm(FlaskForm):

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, request, session, url_for
 
+from idea.auth import safe_next
 from idea.forms import EmptyForm
 from idea.permissions import PUBLIC, access
 
@@ -19,10 +20,7 @@ def set_language() -> Any:
     lang = request.form.get("lang", "")
     if form.validate_on_submit() and lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("convocatorias_public.home")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next")) or url_for("convocatorias_public.home"))
 
 
 @bp.route("/salud")

@@ -77,6 +77,11 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+# Rate-limit keys of this test session in Redis: `limiter.reset()` deletes every key under its storage's
+# prefix, which by default would wipe the counters of other test runs sharing the same Redis mid-test.
+LIMITS_OPTIONS = {"key_prefix": f"LIMITS-test-{secrets.token_hex(4)}"} if os.environ.get("REDIS_URL") else {}
+
+
 def make_test_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
     app = create_app(
         "testing",
@@ -84,6 +89,7 @@ def make_test_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         UPLOAD_DIR=str(tmp_path / "uploads"),
         REDIS_URL=os.environ.get("REDIS_URL") or None,
         RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL") or "memory://",
+        RATELIMIT_STORAGE_OPTIONS=LIMITS_OPTIONS,
         **overrides,
     )
     app.test_client_class = IsolatedClient

@@ -520,6 +520,19 @@ def test_anonymous_visitors_are_sent_to_log_in(client: Any, victim: Postulacion)
         assert "/cuenta/ingresar" in response.headers["Location"]
 
 
+def test_the_admin_does_not_open_an_applicants_draft(login_as: Callable[..., Any],
+                                                     victim: Postulacion) -> None:
+    victim.status = EstadoPostulacion.BORRADOR
+    db.session.commit()
+    admin = login_as(Role.ADMIN)
+    for url in (f"/mis-postulaciones/{victim.id}", f"/mis-postulaciones/adjuntos/{victim.adjuntos[0].id}"):
+        assert admin.get(url).status_code == 404, url
+    # Once sent, the admin sees it.
+    victim.status = EstadoPostulacion.ENVIADA
+    db.session.commit()
+    assert admin.get(f"/mis-postulaciones/{victim.id}").status_code == 200
+
+
 def test_staff_in_scope_may_look_but_not_change(login_as: Callable[..., Any], victim: Postulacion) -> None:
     lead = login_as(Role.ENCARGADO_TECNICO, region="08", convocatoria_id=victim.convocatoria_id)
     assert lead.get(f"/mis-postulaciones/{victim.id}").status_code == 200
@@ -538,7 +551,7 @@ def test_staff_in_scope_may_look_but_not_change(login_as: Callable[..., Any], vi
     ("owner", EstadoPostulacion.RETIRADA, True, False),
     ("owner", EstadoPostulacion.ADMISIBLE, True, False),
     ("stranger", EstadoPostulacion.ENVIADA, False, False),
-    ("admin", EstadoPostulacion.BORRADOR, True, False),
+    ("admin", EstadoPostulacion.BORRADOR, False, False),
     ("admin", EstadoPostulacion.ENVIADA, True, False),
     ("lead_in_scope", EstadoPostulacion.ENVIADA, True, False),
     ("lead_in_scope", EstadoPostulacion.BORRADOR, False, False),
