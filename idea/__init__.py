@@ -129,7 +129,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_core(app: Flask) -> None:
-    from idea import admin, auth, errors, filters, views
+    from idea import admin, audit, auth, errors, filters, views
     from idea.cli import register_cli
     from idea.jobs import commit
     from idea.permissions import enforce_access
@@ -171,4 +171,6 @@ def _register_core(app: Flask) -> None:
     app.register_blueprint(views.bp)
     errors.register(app)
     filters.register(app)
+    audit.register_template_helpers(app)
+    audit.register_core_labels(app)
     register_cli(app)
