@@ -24,7 +24,7 @@ from convocatorias.labels import (
 )
 from convocatorias.lead_queries import STATUS_SENT, Filtros
 from convocatorias.models import Adjunto, Convocatoria, EstadoPostulacion, Postulacion, PostulacionVersion
-from idea import add_nav_provider, audit
+from idea import add_nav_provider, add_start_provider, audit
 from idea.chile import region_choices, region_name
 from idea.extensions import db
 from idea.models import Role
@@ -201,8 +201,18 @@ def _nav(user: Any) -> list[dict[str, str]]:
     return []
 
 
+def _start(user: Any) -> list[dict[str, Any]]:
+    if not (user.is_authenticated and user.has_any_role(*LEAD.roles)):
+        return []
+    return [{"url": url_for("convocatorias_lead.index"), "label": _("Submissions by call"),
+             "role": Role.ENCARGADO_TECNICO,
+             "description": _("Read the submissions of your calls and regions, filter and count them, "
+                              "and export them.")}]
+
+
 def init_app(app: Flask) -> None:
-    """Plug in the lead's pages, their menu link and the `flask send-reminders` command."""
+    """Plug in the lead's pages, their menu link and start card, and the `flask send-reminders` command."""
     app.register_blueprint(bp)
     add_nav_provider(app, _nav)
+    add_start_provider(app, _start)
     reminders.register_cli(app)

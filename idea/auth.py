@@ -109,7 +109,7 @@ def resend_confirmation() -> Any:
 @limiter.limit("5 per minute", methods=["POST"], deduct_when=_failed)
 def login() -> Any:
     if current_user.is_authenticated:
-        return redirect(url_for("auth.profile"))
+        return redirect(url_for("core.start"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -122,7 +122,8 @@ def login() -> Any:
             if lang:
                 session["lang"] = lang
             login_user(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("auth.profile"))
+            # Where the person has work to do: the start page sends applicants on to their submissions.
+            return redirect(safe_next(request.args.get("next")) or url_for("core.start"))
     return render_template("auth/login.html", form=form), INVALID if form.is_submitted() else 200
 
 
