@@ -150,7 +150,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_core(app: Flask) -> None:
-    from idea import admin, audit, auth, errors, filters, views
+    from idea import admin, audit, auth, branding, errors, filters, views
     from idea.cli import register_cli
     from idea.jobs import commit
     from idea.permissions import enforce_access
@@ -197,6 +197,7 @@ def _register_core(app: Flask) -> None:
     add_admin_section(app, "admin.audit_log", _l("Audit log"), _l("Who did what, and when."))
     add_start_provider(app, admin.start_card)
     app.register_blueprint(views.bp)
+    branding.init_app(app)
     errors.register(app)
     filters.register(app)
     audit.register_template_helpers(app)

@@ -1,10 +1,12 @@
-"""Small pages of the core: the start page of each person, the language switch and a health check."""
+"""Small pages of the core: each person's start page, the privacy, accessibility and contact pages, the
+language switch and a health check."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -41,6 +43,34 @@ def start() -> Any:
     if len(cards) == 1 and not coming:
         return redirect(cards[0]["url"])  # one place to work (an applicant's submissions): go straight there
     return render_template("start.html", cards=cards, coming=coming)
+
+
+# Pages about the instance itself. Their long text is written per language (a legal notice is translated as
+# a whole, not sentence by sentence): pages/<name>_<lang>.html, included by pages/<name>.html.
+def _page(name: str) -> Any:
+    lang = str(get_locale() or "es")[:2]
+    body = f"pages/{name}_{lang}.html"
+    if body not in current_app.jinja_env.list_templates():
+        body = f"pages/{name}_es.html"
+    return render_template(f"pages/{name}.html", body=body)
+
+
+@bp.route("/privacidad")
+@access(PUBLIC)
+def privacy() -> Any:
+    return _page("privacy")
+
+
+@bp.route("/accesibilidad")
+@access(PUBLIC)
+def accessibility() -> Any:
+    return _page("accessibility")
+
+
+@bp.route("/contacto")
+@access(PUBLIC)
+def contact() -> Any:
+    return _page("contact")
 
 
 @bp.route("/idioma", methods=["POST"])
