@@ -33,6 +33,7 @@ ACTIONS: dict[str, Any] = {
     "postulacion.draft_deleted": _l("Deleted a draft submission"),
     "adjunto.uploaded": _l("Attached a file"),
     "adjunto.deleted": _l("Deleted an attached file"),
+    "adjunto.downloaded": _l("Downloaded an attached file"),
     "convocatoria.created": _l("Created a call"),
     "convocatoria.updated": _l("Edited a call"),
     "convocatoria.published": _l("Published a call"),

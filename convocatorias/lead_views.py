@@ -160,6 +160,9 @@ def download(adjunto_id: int) -> Any:
     path = uploads.path_for(adjunto.stored_name)
     if not path.is_file():
         abort(404)
+    # Personal data leaves the platform, as with the exports: who downloaded which file is kept.
+    audit.record(current_user, "adjunto.downloaded", adjunto,
+                 after={"postulacion_id": adjunto.postulacion_id})
     response = send_file(path, as_attachment=True, download_name=adjunto.original_name,
                          mimetype=adjunto.content_type, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"

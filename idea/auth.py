@@ -52,7 +52,7 @@ def _form_error(form: Any, error: accounts.AccountError) -> None:
 @limiter.limit("10 per hour", methods=["POST"])
 def register() -> Any:
     if current_user.is_authenticated:
-        return redirect(url_for("auth.profile"))
+        return redirect(url_for("core.start"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:

@@ -14,7 +14,7 @@ from convocatorias import uploads
 from convocatorias.models import Adjunto, Convocatoria, EstadoPostulacion, Postulacion, PostulacionVersion
 from idea import audit
 from idea.extensions import db
-from idea.models import Role
+from idea.models import EventoAuditoria, Role
 
 ENVIADA = EstadoPostulacion.ENVIADA
 
@@ -68,6 +68,9 @@ def test_a_lead_in_scope_reads_the_profile_organisation_and_attachments(
     assert download.status_code == 200 and download.data == b"%PDF-1.4 prueba"
     assert "attachment" in download.headers["Content-Disposition"]
     assert "no-store" in download.headers["Cache-Control"]
+    event = db.session.scalars(
+        sa.select(EventoAuditoria).where(EventoAuditoria.action == "adjunto.downloaded")).one()
+    assert event.actor_id == client.user.id and event.object_id == str(adjunto.id)
 
 
 def test_versions_say_which_fields_changed(login_as: Any, biobio: Postulacion) -> None:
