@@ -132,7 +132,7 @@ def describe_objects(events: Sequence[EventoAuditoria]) -> dict[tuple[str, str |
     result: dict[tuple[str, str | None], ObjectRef] = {}
     for object_type, object_ids in ids.items():
         kind, describer = labels.objects.get(object_type, (object_type, None))
-        found = describer([i for i in object_ids]) if describer and object_ids else {}
+        found = describer(object_ids) if describer else {}
         for object_id in object_ids:
             name, url = found.get(object_id, (f"#{object_id}", None))
             result[(object_type, object_id)] = ObjectRef(str(kind), name, url)

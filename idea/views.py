@@ -49,10 +49,8 @@ def start() -> Any:
 # a whole, not sentence by sentence): pages/<name>_<lang>.html, included by pages/<name>.html.
 def _page(name: str) -> Any:
     lang = str(get_locale() or "es")[:2]
-    body = f"pages/{name}_{lang}.html"
-    if body not in current_app.jinja_env.list_templates():
-        body = f"pages/{name}_es.html"
-    return render_template(f"pages/{name}.html", body=body)
+    # `include` takes the first template of the list that exists: the page's language, else Spanish.
+    return render_template(f"pages/{name}.html", body=[f"pages/{name}_{lang}.html", f"pages/{name}_es.html"])
 
 
 @bp.route("/privacidad")
