@@ -255,7 +255,7 @@ def call_choices() -> list[tuple[str, str]]:
     """(id, label) of every call, so staff roles can be bound to one (see idea.admin.call_choices)."""
     calls = db.session.scalars(sa.select(Convocatoria).order_by(Convocatoria.year.desc(), Convocatoria.title))
     # The year only when the title does not say it already ("Fondo IDEA 2027 (2027)" reads twice).
-    return [(str(c.id), c.title if str(c.year) in c.title else f"{c.title} ({c.year})") for c in calls]
+    return [(str(c.id), c.title if c.title_has_year else f"{c.title} ({c.year})") for c in calls]
 
 
 def init_app(app: Any) -> None:

@@ -128,11 +128,16 @@ def test_role_labels_are_spanish(login_as: Any, make_user: Any) -> None:
 
 def test_a_call_whose_title_has_its_year_is_not_followed_by_the_year_again(
         login_as: Any, make_convocatoria: Any) -> None:
-    make_convocatoria(title="Fondo IDEA 2027 (en preparación)", year=2027)
+    with_year = make_convocatoria(title="Fondo IDEA 2027 (en preparación)", year=2027)
     make_convocatoria(title="Fondo IDEA Regiones", year=2027)
-    page = text(login_as(Role.ADMIN).get("/admin/usuarios/invitar"))
+    admin = login_as(Role.ADMIN)
+    page = text(admin.get("/admin/usuarios/invitar"))
     assert "Fondo IDEA 2027 (en preparación)<" in page and "(en preparación) (2027)" not in page
     assert "Fondo IDEA Regiones (2027)" in page
+    for url in ("/admin/convocatorias/", f"/admin/convocatorias/{with_year.id}"):
+        page = re.sub(r"<[^>]+>", "", text(admin.get(url)))
+        assert "(en preparación) (2027)" not in page and "(en preparación)" in page
+    assert "Fondo IDEA Regiones (2027)" in re.sub(r"<[^>]+>", "", text(admin.get("/admin/convocatorias/")))
 
 
 # --- start page and log-in landing ---------------------------------------------------------------------
