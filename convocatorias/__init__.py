@@ -10,6 +10,8 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(views_public.bp)
     labels.register(app)  # estado_label(), madurez_label(), tipo_label() in every template
+    from convocatorias import audit_labels  # names and links of this package's audit events
+    audit_labels.register(app)
     seed.connect()
     from convocatorias import lead_views  # the technical lead's pages, exports and `flask send-reminders`
     lead_views.init_app(app)

@@ -231,24 +231,42 @@ def delete_desafio(convocatoria_id: int, desafio_id: int) -> Any:
 
 
 def nav_links(user: Any) -> list[dict[str, str]]:
-    """The menu entry of the call administration, for admins and technical leads."""
-    if not getattr(user, "is_authenticated", False):
+    """The menu entry of the call administration for technical leads; an admin reaches it through the one
+    "Administration" entry of the core."""
+    if not getattr(user, "is_authenticated", False) or user.is_admin:
         return []
-    if not user.has_any_role(Role.ADMIN, Role.ENCARGADO_TECNICO):
+    if not user.has_any_role(Role.ENCARGADO_TECNICO):
         return []
-    return [{"url": url_for("convocatorias_admin.index"), "label": _("Calls admin")}]
+    return [{"url": url_for("convocatorias_admin.index"), "label": _("Administration")}]
+
+
+def start_cards(user: Any) -> list[dict[str, Any]]:
+    if not getattr(user, "is_authenticated", False) or user.is_admin:
+        return []
+    if not user.has_any_role(Role.ENCARGADO_TECNICO):
+        return []
+    return [{"url": url_for("convocatorias_admin.index"), "label": _("Calls and challenges"),
+             "role": Role.ENCARGADO_TECNICO,
+             "description": _("Prepare, publish and move calls through their phases; "
+                              "edit their challenges.")}]
 
 
 def call_choices() -> list[tuple[str, str]]:
     """(id, label) of every call, so staff roles can be bound to one (see idea.admin.call_choices)."""
     calls = db.session.scalars(sa.select(Convocatoria).order_by(Convocatoria.year.desc(), Convocatoria.title))
-    return [(str(c.id), f"{c.title} ({c.year})") for c in calls]
+    # The year only when the title does not say it already ("Fondo IDEA 2027 (2027)" reads twice).
+    return [(str(c.id), c.title if c.title_has_year else f"{c.title} ({c.year})") for c in calls]
 
 
 def init_app(app: Any) -> None:
     """Plug the call administration into the app: blueprint, menu entry and call choices for roles."""
-    from idea import add_nav_provider
+    from flask_babel import lazy_gettext as _l
+
+    from idea import add_admin_section, add_nav_provider, add_start_provider
 
     app.register_blueprint(bp)
     add_nav_provider(app, nav_links)
+    add_start_provider(app, start_cards)
+    add_admin_section(app, "convocatorias_admin.index", _l("Calls and challenges"),
+                      _l("Prepare, publish and move calls through their phases; edit their challenges."))
     app.extensions["idea_call_choices"] = call_choices

@@ -17,7 +17,7 @@ from convocatorias import permissions, postulaciones, uploads
 from convocatorias.forms import AdjuntoForm, OrganizacionForm, PostulacionForm
 from convocatorias.models import Adjunto, Convocatoria, EstadoPostulacion, Postulacion
 from convocatorias.postulaciones import PostulacionError
-from idea import add_nav_provider, chile
+from idea import add_nav_provider, add_start_provider, chile
 from idea.auth import safe_next
 from idea.extensions import db
 from idea.forms import EmptyForm
@@ -31,14 +31,23 @@ TEMPLATES = "convocatorias/applicant/"
 
 
 def _nav(user: Any) -> list[dict[str, str]]:
-    if not getattr(user, "is_authenticated", False):
+    # Staff-only accounts (invited, without the applicant role) have no submissions of their own.
+    if not getattr(user, "is_authenticated", False) or not user.is_applicant:
         return []
     return [{"url": url_for("convocatorias_applicant.index"), "label": _("My submissions")}]
+
+
+def _start(user: Any) -> list[dict[str, Any]]:
+    if not getattr(user, "is_authenticated", False) or not user.is_applicant:
+        return []
+    return [{"url": url_for("convocatorias_applicant.index"), "label": _("My submissions"),
+             "description": _("Your organisation, your drafts and the ideas you sent, with their status.")}]
 
 
 @bp.record_once
 def _register_nav(state: BlueprintSetupState) -> None:
     add_nav_provider(state.app, _nav)
+    add_start_provider(state.app, _start)
 
 
 @bp.context_processor

@@ -36,6 +36,52 @@ ESTADO_LABELS: dict[EstadoPostulacion, Any] = {
     EstadoPostulacion.INADMISIBLE: _l("Not admissible"),
 }
 
+# The fields of the simple profile (and of a few other objects in the audit log), as people call them.
+FIELD_LABELS: dict[str, Any] = {
+    "desafio_id": _l("Challenge"),
+    "title": _l("Title"),
+    "problem": _l("Problem"),
+    "solution": _l("Proposed solution"),
+    "beneficiaries": _l("Who benefits"),
+    "beneficiaries_count": _l("People who would benefit"),
+    "region": _l("Region"),
+    "comuna": _l("Commune"),
+    "maturity": _l("Maturity"),
+    "coproduction": _l("Co-production with users"),
+    "requested_amount": _l("Amount requested"),
+    "team": _l("Team"),
+    "status": _l("Status"),
+    "folio": _l("Folio"),
+    "name": _l("Name"),
+    "rut": _l("RUT"),
+    "tipo": _l("Organisation type"),
+    "contact_name": _l("Contact person"),
+    "contact_email": _l("Contact e-mail"),
+    "contact_phone": _l("Contact phone"),
+    "original_name": _l("File"),
+    "size": _l("Size"),
+    "year": _l("Year"),
+    "summary": _l("Summary"),
+    "description": _l("Description"),
+    "rules": _l("Rules"),
+    "fase": _l("Phase"),
+    "total_budget": _l("Total budget"),
+    "min_amount": _l("Minimum amount per project"),
+    "max_amount": _l("Maximum amount per project"),
+    "max_submissions_per_org": _l("Maximum submissions per organisation"),
+    "vote_weight": _l("Weight of the public vote (%)"),
+    "submissions_open_at": _l("Submissions open"),
+    "submissions_close_at": _l("Submissions close"),
+    "published_at": _l("Published"),
+    "is_national": _l("National"),
+    "regions": _l("Regions"),
+    "partner_institution": _l("Partner institution"),
+    "grupo_vulnerable_id": _l("Vulnerable group"),
+    "format": _l("Format"),
+    "filters": _l("Filters"),
+    "rows": _l("Rows"),
+}
+
 
 def label(labels: dict[Any, Any], value: Any) -> str:
     """The label of `value` (a member or its string value); '' for None, the raw value if unknown."""

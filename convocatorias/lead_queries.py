@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from convocatorias.models import (
     Convocatoria,
@@ -20,7 +20,7 @@ from convocatorias.models import (
 )
 from idea.chile import REGIONS, REGIONS_BY_CODE
 from idea.extensions import db
-from idea.models import Role, User
+from idea.models import EventoAuditoria, Role, User
 
 PAGE_SIZE = 50
 
@@ -86,6 +86,15 @@ def visible_calls_clause(user: User) -> sa.ColumnElement[bool]:
 def can_view_call(user: User, convocatoria: Convocatoria) -> bool:
     """Whether `user` may open the submissions page of this call."""
     return any(a.convocatoria_id in (None, convocatoria.id) for a in _lead_assignments(user))
+
+
+def can_view_submission(user: User, p: Postulacion) -> bool:
+    """Whether `user` may open this submission's staff page: the same rule as the list (`scope_clause`),
+    and never a draft."""
+    if not getattr(user, "is_authenticated", False) or p.status == EstadoPostulacion.BORRADOR:
+        return False
+    return any(a.convocatoria_id in (None, p.convocatoria_id) and a.region in (None, p.region)
+               for a in _lead_assignments(user))
 
 
 def regions_in_scope(user: User, convocatoria_id: int) -> list[str] | None:
@@ -206,3 +215,29 @@ def counts_by_desafio(user: User, convocatoria_id: int, filtros: Filtros) -> lis
             .order_by(Desafio.position, Desafio.id))
     return _bars([(str(id_), title, count) for id_, title, count in db.session.execute(stmt)])
 
+
+
+# --- one submission ---------------------------------------------------------------------------------
+
+ACTIVITY_LIMIT = 30
+
+
+def submission_for_staff(postulacion_id: int) -> Postulacion | None:
+    """A submission with everything its staff page shows, in a fixed number of queries."""
+    stmt = (sa.select(Postulacion).where(Postulacion.id == postulacion_id)
+            .options(joinedload(Postulacion.convocatoria), joinedload(Postulacion.desafio),
+                     joinedload(Postulacion.organizacion), selectinload(Postulacion.adjuntos),
+                     selectinload(Postulacion.historial), selectinload(Postulacion.versiones)))
+    return db.session.scalars(stmt).unique().one_or_none()
+
+
+def submission_activity(p: Postulacion) -> Sequence[EventoAuditoria]:
+    """The latest audit events of the submission and of its attachments, newest first (actors joined)."""
+    adjunto_ids = [str(a.id) for a in p.adjuntos]
+    about = sa.and_(EventoAuditoria.object_type == "Postulacion", EventoAuditoria.object_id == str(p.id))
+    if adjunto_ids:
+        about = sa.or_(about, sa.and_(EventoAuditoria.object_type == "Adjunto",
+                                      EventoAuditoria.object_id.in_(adjunto_ids)))
+    stmt = (sa.select(EventoAuditoria).where(about)
+            .order_by(EventoAuditoria.created_at.desc(), EventoAuditoria.id.desc()).limit(ACTIVITY_LIMIT))
+    return db.session.scalars(stmt).unique().all()

@@ -14,11 +14,17 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
-from convocatorias import exports, lead_queries, reminders
-from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label_choices
+from convocatorias import exports, lead_queries, reminders, uploads
+from convocatorias.labels import (
+    ESTADO_LABELS,
+    FIELD_LABELS,
+    MADUREZ_LABELS,
+    TIPO_ORGANIZACION_LABELS,
+    label_choices,
+)
 from convocatorias.lead_queries import STATUS_SENT, Filtros
-from convocatorias.models import Convocatoria, EstadoPostulacion
-from idea import add_nav_provider, audit
+from convocatorias.models import Adjunto, Convocatoria, EstadoPostulacion, Postulacion, PostulacionVersion
+from idea import add_nav_provider, add_start_provider, audit
 from idea.chile import region_choices, region_name
 from idea.extensions import db
 from idea.models import Role
@@ -71,6 +77,13 @@ class SubmissionFilterForm(FlaskForm):
         )
 
 
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    from convocatorias.applicant_views import _file_size  # one way of writing a file size
+
+    return {"file_size": _file_size}
+
+
 def _load_call(convocatoria_id: int) -> Convocatoria:
     convocatoria = db.session.get(Convocatoria, convocatoria_id)
     if convocatoria is None or not lead_queries.can_view_call(current_user, convocatoria):
@@ -105,6 +118,55 @@ def submissions(convocatoria_id: int) -> Any:
         by_region=lead_queries.counts_by_region(current_user, convocatoria.id, filtros),
         by_desafio=lead_queries.counts_by_desafio(current_user, convocatoria.id, filtros),
     )
+
+
+def _load_submission(postulacion_id: int) -> Postulacion:
+    # Out of scope, a draft or missing: the same 404, so nobody learns that a submission exists.
+    p = lead_queries.submission_for_staff(postulacion_id)
+    if p is None or not lead_queries.can_view_submission(current_user, p):
+        abort(404)
+    return p
+
+
+def _version_changes(versiones: list[PostulacionVersion]) -> list[tuple[PostulacionVersion, list[str]]]:
+    """Each sent version with the labels of the fields that changed since the one before (newest first)."""
+    rows, previous = [], None
+    for version in versiones:
+        changed = [] if previous is None else [
+            str(FIELD_LABELS.get(name, name)) for name in version.data
+            if version.data.get(name) != previous.get(name)]
+        rows.append((version, changed))
+        previous = version.data
+    return rows[::-1]
+
+
+@bp.route("/postulaciones/<int:postulacion_id>")
+@access(LEAD)
+def submission(postulacion_id: int) -> Any:
+    p = _load_submission(postulacion_id)
+    return render_template(
+        "convocatorias/lead/submission.html", p=p, versions=_version_changes(p.versiones),
+        events=lead_queries.submission_activity(p),
+        back_url=url_for(".submissions", convocatoria_id=p.convocatoria_id),
+    )
+
+
+@bp.route("/adjuntos/<int:adjunto_id>")
+@access(LEAD)
+def download(adjunto_id: int) -> Any:
+    adjunto = db.session.get(Adjunto, adjunto_id)
+    if adjunto is None or not lead_queries.can_view_submission(current_user, adjunto.postulacion):
+        abort(404)
+    path = uploads.path_for(adjunto.stored_name)
+    if not path.is_file():
+        abort(404)
+    # Personal data leaves the platform, as with the exports: who downloaded which file is kept.
+    audit.record(current_user, "adjunto.downloaded", adjunto,
+                 after={"postulacion_id": adjunto.postulacion_id})
+    response = send_file(path, as_attachment=True, download_name=adjunto.original_name,
+                         mimetype=adjunto.content_type, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _export(convocatoria_id: int, extension: str) -> Any:
@@ -142,8 +204,18 @@ def _nav(user: Any) -> list[dict[str, str]]:
     return []
 
 
+def _start(user: Any) -> list[dict[str, Any]]:
+    if not (user.is_authenticated and user.has_any_role(*LEAD.roles)):
+        return []
+    return [{"url": url_for("convocatorias_lead.index"), "label": _("Submissions by call"),
+             "role": Role.ENCARGADO_TECNICO,
+             "description": _("Read the submissions of your calls and regions, filter and count them, "
+                              "and export them.")}]
+
+
 def init_app(app: Flask) -> None:
-    """Plug in the lead's pages, their menu link and the `flask send-reminders` command."""
+    """Plug in the lead's pages, their menu link and start card, and the `flask send-reminders` command."""
     app.register_blueprint(bp)
     add_nav_provider(app, _nav)
+    add_start_provider(app, _start)
     reminders.register_cli(app)

@@ -109,6 +109,11 @@ class Convocatoria(db.Model):
     def is_published(self) -> bool:
         return self.published_at is not None
 
+    @property
+    def title_has_year(self) -> bool:
+        """Whether the title already says the year, so lists need not add "(2027)" after it."""
+        return str(self.year) in self.title
+
     def accepts_submissions_at(self, moment: datetime) -> bool:
         """Whether a submission (or an edit) made at `moment` is within the submission window."""
         if self.fase != Fase.POSTULACION or self.submissions_close_at is None:

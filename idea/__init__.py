@@ -63,6 +63,27 @@ def add_nav_provider(app: Flask, provider: Any) -> None:
     app.extensions.setdefault("idea_nav", []).append(provider)
 
 
+def add_start_provider(app: Flask, provider: Any) -> None:
+    """Let a package add cards to a person's start page (/inicio): `provider(user)` returns a list of
+    {"url", "label", "description"} dicts; a card may say which staff "role" it is the work of."""
+    app.extensions.setdefault("idea_start", []).append(provider)
+
+
+def start_cards(user: Any) -> list[dict[str, Any]]:
+    from flask import current_app
+
+    cards: list[dict[str, Any]] = []
+    for provider in current_app.extensions.get("idea_start", []):
+        cards.extend(provider(user))
+    return cards
+
+
+def add_admin_section(app: Flask, endpoint: str, label: Any, description: Any) -> None:
+    """Let a package list one of its pages in the administration (its menu and its index page)."""
+    app.extensions.setdefault("idea_admin_sections", []).append(
+        {"endpoint": endpoint, "label": label, "description": description})
+
+
 def nav_links(user: Any) -> list[dict[str, str]]:
     from flask import current_app
 
@@ -129,7 +150,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_core(app: Flask) -> None:
-    from idea import admin, auth, errors, filters, views
+    from idea import admin, audit, auth, branding, errors, filters, views
     from idea.cli import register_cli
     from idea.jobs import commit
     from idea.permissions import enforce_access
@@ -176,7 +197,17 @@ def _register_core(app: Flask) -> None:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
+    from flask_babel import lazy_gettext as _l
+
+    add_admin_section(app, "admin.users", _l("Users"), _l("Find an account, see its roles and activity."))
+    add_admin_section(app, "admin.invite", _l("Invite staff"),
+                      _l("Create an account for a member of the team, with its role and scope."))
+    add_admin_section(app, "admin.audit_log", _l("Audit log"), _l("Who did what, and when."))
+    add_start_provider(app, admin.start_card)
     app.register_blueprint(views.bp)
+    branding.init_app(app)
     errors.register(app)
     filters.register(app)
+    audit.register_template_helpers(app)
+    audit.register_core_labels(app)
     register_cli(app)

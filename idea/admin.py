@@ -38,10 +38,29 @@ def _scope(form: GrantRoleForm) -> tuple[Role, int | None, str | None]:
     return role, convocatoria_id, form.region.data or None
 
 
+def sections() -> list[dict[str, Any]]:
+    """The pages of the administration: the core's and those packages added with `add_admin_section`."""
+    return list(current_app.extensions.get("idea_admin_sections", []))
+
+
+@bp.app_context_processor
+def _admin_sections() -> dict[str, Any]:
+    return {"admin_sections": sections}
+
+
+def start_card(user: Any) -> list[dict[str, Any]]:
+    """The administration on an admin's start page."""
+    if not (getattr(user, "is_authenticated", False) and user.is_admin):
+        return []
+    return [{"url": url_for("admin.index"), "label": _("Administration"), "role": Role.ADMIN,
+             "description": _("Users and their roles, staff invitations, calls and challenges, and the "
+                              "audit log.")}]
+
+
 @bp.route("/")
 @access(ADMIN)
 def index() -> Any:
-    return redirect(url_for("admin.users"))
+    return render_template("admin/index.html")
 
 
 @bp.route("/usuarios")

@@ -66,7 +66,7 @@ def _form_error(form: Any, error: accounts.AccountError) -> None:
 @limiter.limit("10 per hour", methods=["POST"])
 def register() -> Any:
     if current_user.is_authenticated:
-        return redirect(url_for("auth.profile"))
+        return redirect(url_for("core.start"))
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -123,7 +123,7 @@ def resend_confirmation() -> Any:
 def login() -> Any:
     # The guessing limits (per address, per account) are counted inside accounts.authenticate, atomically.
     if current_user.is_authenticated:
-        return redirect(url_for("auth.profile"))
+        return redirect(url_for("core.start"))
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -138,7 +138,8 @@ def login() -> Any:
             if lang:
                 session["lang"] = lang
             login_user(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("auth.profile"))
+            # Where the person has work to do: the start page sends applicants on to their submissions.
+            return redirect(safe_next(request.args.get("next")) or url_for("core.start"))
     return render_template("auth/login.html", form=form), INVALID if form.is_submitted() else 200
 
 

@@ -75,6 +75,13 @@ class Config:
         # Without an SMTP server, mail is kept and printed to the log, never sent.
         self.MAIL_SUPPRESS_SEND = self.MAIL_SERVER is None or _bool("MAIL_SUPPRESS_SEND")
         self.MAIL_PRINT = self.MAIL_SERVER is None
+        # Who runs this instance: the code is a product, an instance belongs to its operator.
+        self.FUND_NAME = env.get("FUND_NAME") or "Fondo IDEA"
+        self.FUND_OPERATOR = env.get("FUND_OPERATOR") or "FOSIS"
+        self.FUND_OPERATOR_LEGAL_NAME = (env.get("FUND_OPERATOR_LEGAL_NAME")
+                                         or "Fondo de Solidaridad e Inversión Social (FOSIS)")
+        self.CONTACT_EMAIL = env.get("CONTACT_EMAIL") or "contacto@fondoidea.cl"
+        self.FUND_LOGO_URL = env.get("FUND_LOGO_URL") or None
 
 
 class DevelopmentConfig(Config):

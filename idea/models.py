@@ -119,6 +119,16 @@ class User(UserMixin, db.Model):
         return any(a.role == Role.ADMIN for a in self.roles)
 
     @property
+    def is_staff(self) -> bool:
+        """Whether the user holds any role of the fund's team (anything but applicant)."""
+        return any(a.role != Role.POSTULANTE for a in self.roles)
+
+    @property
+    def is_applicant(self) -> bool:
+        """Whether the user applies: registered as applicant, or an account without roles."""
+        return not self.roles or any(a.role == Role.POSTULANTE for a in self.roles)
+
+    @property
     def role_names(self) -> set[Role]:
         return {a.role for a in self.roles}
 

@@ -202,7 +202,7 @@ def test_open_redirect_after_login_is_refused(client: Any, make_user: Any) -> No
         data={"email": "redir@example.cl", "password": PASSWORD},
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == "/cuenta/perfil"
+    assert response.headers["Location"] == "/inicio"
 
 
 def test_post_without_csrf_token_is_refused(app: Any, make_user: Any) -> None:

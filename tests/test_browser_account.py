@@ -27,7 +27,8 @@ def test_register_confirm_login_and_see_profile(live_server: str, page: Any, out
     page.fill("#email", "violeta@example.cl")
     page.fill("#password", PASSWORD)
     page.click("#submit")
-    page.wait_for_url(re.compile(r"/cuenta/perfil$"))
+    page.wait_for_url(re.compile(r"/mis-postulaciones$"))  # an applicant lands on their submissions
+    page.goto(f"{live_server}/cuenta/perfil")
     body = page.locator("main").inner_text()
     assert "violeta@example.cl" in body
     assert page.locator("h1").inner_text() == "Mi perfil"

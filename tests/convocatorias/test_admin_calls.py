@@ -570,7 +570,7 @@ def test_applicants_and_reviewers_cannot_see_the_admin_pages(
     user = login_as(role)
     for url in (f"{BASE}/", f"{BASE}/{call.id}", f"{BASE}/{call.id}/vista-previa"):
         assert user.get(url).status_code == 403
-    assert "Calls admin" not in text(english(user).get("/"))
+    assert "Administration" not in text(english(user).get("/"))
 
 
 def test_a_technical_lead_sees_the_calls_of_their_scope_read_only(
@@ -581,7 +581,7 @@ def test_a_technical_lead_sees_the_calls_of_their_scope_read_only(
     listing = text(lead.get(f"{BASE}/"))
     assert "Convocatoria propia" in listing and "Convocatoria ajena" not in listing
     assert "New call" not in listing
-    assert "Calls admin" in text(lead.get("/"))
+    assert "Administration" in text(lead.get("/"))
     page = lead.get(f"{BASE}/{mine.id}")
     assert page.status_code == 200
     assert "Publish the call" not in text(page) and "Edit call" not in text(page)
@@ -594,6 +594,9 @@ def test_admins_get_a_menu_link_and_can_bind_roles_to_a_call(
     admin: Any, draft: Callable[..., Convocatoria]
 ) -> None:
     draft(title="Fondo IDEA Regiones")
-    assert f'href="{BASE}/"' in text(admin.get("/"))
+    # One "Administration" entry in the menu; the calls are one of its sections.
+    home = text(admin.get("/"))
+    assert home.count('href="/admin/"') == 1 and f'href="{BASE}/"' not in home
+    assert f'href="{BASE}/"' in text(admin.get("/admin/"))
     page = text(admin.get("/admin/usuarios/invitar"))
     assert "Fondo IDEA Regiones (2027)" in page

@@ -37,7 +37,7 @@ def test_an_applicant_sends_an_idea_from_registration_to_receipt(
     page.fill("#email", EMAIL)
     page.fill("#password", PASSWORD)
     page.click("#submit")
-    page.wait_for_url(re.compile(r"/cuenta/perfil$"))
+    page.wait_for_url(re.compile(r"/mis-postulaciones$"))  # an applicant lands on their submissions
 
     # Starting an idea without an organisation leads to the organisation form, then back.
     page.goto(f"{live_server}/mis-postulaciones/nueva?convocatoria={convocatoria.id}")
