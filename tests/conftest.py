@@ -285,3 +285,12 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def restore_limiter(app: Flask) -> Iterator[None]:
+    """For tests that build an app of their own: Flask-Limiter keeps one storage for all apps (the last
+    one initialised), so point it back at the session app's storage afterwards."""
+    yield
+    limiter.init_app(app)
+    limiter._storage_dead = False
