@@ -61,7 +61,10 @@ class Config:
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # a request with 5 attachments of 10 MB and the form
 
     RATELIMIT_HEADERS_ENABLED = True
-    RQ_QUEUE = "idea"
+    # With Redis unreachable the limits are counted in each process's memory (and the log says so) instead
+    # of every login failing; Flask-Limiter goes back to Redis when it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     JOB_RETRIES = 3
     PASSWORD_MIN_LENGTH = 12
     CONFIRM_TOKEN_MAX_AGE = 60 * 60 * 48
@@ -75,6 +78,7 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RQ_QUEUE = env.get("RQ_QUEUE") or "idea"
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance_path / "uploads")
         self.SERVER_NAME = env.get("SERVER_NAME") or None
         # Links in e-mails are built from this address only, never from the request's Host header
