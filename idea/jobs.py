@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +24,7 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from idea.extensions import db
@@ -65,58 +68,82 @@ def dispatch_pending(ids: list[int] | None = None) -> int:
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     use_redis = bool(app.config.get("REDIS_URL"))
-    if use_redis and time.monotonic() < app.extensions.get(_BACKLOG_KEY, 0.0):
-        return 0  # Redis failed a moment ago: leave the rows for the next try instead of waiting on it
-    waiting = sa.select(OutboxJob.id).where(OutboxJob.dispatched_at.is_(None), OutboxJob.done_at.is_(None))
+    waiting = sa.select(OutboxJob.id, OutboxJob.key, OutboxJob.func, OutboxJob.args).where(
+        OutboxJob.dispatched_at.is_(None), OutboxJob.done_at.is_(None)
+    )
     if ids is not None:
         waiting = waiting.where(OutboxJob.id.in_(ids))
-    waiting = waiting.order_by(OutboxJob.id).limit(_BATCH)
-    # Claim the rows first (UPDATE ... RETURNING): a parallel dispatcher gets none of them, and if Redis
-    # fails the rollback leaves them waiting. A crash after RQ accepted them and before this commit makes
-    # the next dispatch offer them again, which RQ refuses (same job id): still one job each.
-    claimed = db.session.execute(
-        sa.update(OutboxJob)
-        .where(OutboxJob.id.in_(waiting.scalar_subquery()), OutboxJob.dispatched_at.is_(None))
-        .values(dispatched_at=utcnow())
-        .returning(OutboxJob.id, OutboxJob.key, OutboxJob.func, OutboxJob.args)
-    ).all()
-    if not claimed:
-        db.session.rollback()
+    rows = db.session.execute(waiting.order_by(OutboxJob.id).limit(_BATCH)).all()
+    db.session.rollback()  # no lock is held while Redis is called
+    if not rows:
         return 0
-    claimed.sort(key=lambda row: row.id)
     if not use_redis:
-        db.session.commit()
-        for row in claimed:
-            _run_inline(app, row.id, row.func, tuple(row.args))
-        return len(claimed)
+        return _run_rows_inline(app, rows)
+    # Hand over first, mark afterwards. Offering a row twice (a parallel dispatcher, or a crash before the
+    # mark) makes one RQ job all the same: the row's key is the job id and RQ refuses a duplicate.
+    handed: list[int] = []
     try:
         queue = get_queue(app)
-        for row in claimed:
-            _hand_to_rq(app, queue, row.id, row.key, row.func, tuple(row.args))
+        for row in rows:
+            _hand_to_rq(app, queue, row.key, row.func, tuple(row.args), outbox_id=row.id)
+            handed.append(row.id)
     except _redis_errors() as exc:
-        db.session.rollback()
         app.extensions[_BACKLOG_KEY] = time.monotonic() + REDIS_RETRY_SECONDS
         log.warning(
-            "Redis unreachable (%s): jobs wait in the outbox for the next dispatch "
-            "(flask dispatch-jobs, flask worker, or the next commit)", exc,
+            "Redis unreachable (%s): %d job(s) wait in the outbox for the next dispatch "
+            "(flask dispatch-jobs, flask worker, or the next commit)", exc, len(rows) - len(handed),
         )
-        return 0
-    db.session.commit()
-    if app.extensions.pop(_BACKLOG_KEY, None) is not None:
+    if handed:
+        _mark_dispatched(handed)
+    if len(handed) == len(rows) and app.extensions.pop(_BACKLOG_KEY, None) is not None:
         log.info("Redis reachable again: handing over the jobs that waited")
-        dispatch_all()
+        return len(handed) + dispatch_all()
+    return len(handed)
+
+
+def _mark_dispatched(ids: list[int]) -> None:
+    try:
+        db.session.execute(
+            sa.update(OutboxJob)
+            .where(OutboxJob.id.in_(ids), OutboxJob.dispatched_at.is_(None))
+            .values(dispatched_at=utcnow())
+        )
+        db.session.commit()
+    except SQLAlchemyError:
+        # Not fatal: the rows are offered again later and RQ refuses the duplicates.
+        db.session.rollback()
+        log.warning("Could not mark %d outbox job(s) as handed over; they will be offered again", len(ids))
+
+
+def _run_rows_inline(app: Flask, rows: list[Any]) -> int:
+    # Claim the rows first so that a parallel `flask dispatch-jobs` does not run them too.
+    claimed = db.session.execute(
+        sa.update(OutboxJob)
+        .where(OutboxJob.id.in_([row.id for row in rows]), OutboxJob.dispatched_at.is_(None))
+        .values(dispatched_at=utcnow())
+        .returning(OutboxJob.id)
+    ).scalars().all()
+    db.session.commit()
+    for row in rows:
+        if row.id in claimed:
+            _run_inline(app, row.id, row.func, tuple(row.args))
     return len(claimed)
 
 
 def dispatch_all() -> int:
     """Hand over every waiting outbox row, in batches; returns how many."""
     total = 0
-    while count := dispatch_pending():
+    for _batch in range(1000):
+        count = dispatch_pending()
         total += count
+        if count < _BATCH:
+            break
     return total
 
 
-def _hand_to_rq(app: Flask, queue: Any, outbox_id: int, key: str, dotted: str, args: tuple[Any, ...]) -> None:
+def _hand_to_rq(
+    app: Flask, queue: Any, key: str, dotted: str, args: tuple[Any, ...], *, outbox_id: int
+) -> None:
     from rq import Callback, Retry
     from rq.exceptions import DuplicateJobError
 
@@ -186,18 +213,23 @@ def _resolve(dotted: str) -> Callable[..., Any]:
 
 
 _worker_app: Flask | None = None
+_worker_pid: int | None = None
 
 
 def run_job(dotted: str, *args: Any, outbox_id: int | None = None) -> Any:
     """Entry point executed by the RQ worker: runs the job inside an application context."""
-    global _worker_app
+    global _worker_app, _worker_pid
     if has_app_context():
         return _execute(outbox_id, dotted, args)
     if _worker_app is None:
         from idea import create_app
 
         _worker_app = create_app()
+        _worker_pid = os.getpid()
     with _worker_app.app_context():
+        if _worker_pid != os.getpid():
+            # A forked work horse: the parent's pooled connections are not ours to use (nor to close).
+            db.engine.dispose(close=False)
         return _execute(outbox_id, dotted, args)
 
 
@@ -234,12 +266,16 @@ def commit() -> None:
 
 
 def dispatch_ready() -> None:
+    """After a commit: hand over its jobs, and the older waiting ones when Redis failed earlier here."""
     ready = db.session.info.pop(READY_KEY, None)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    retry_at = app.extensions.get(_BACKLOG_KEY)
+    if retry_at is not None and time.monotonic() < retry_at:
+        return  # Redis failed a moment ago: the rows wait rather than every request waiting on Redis
     if ready:
         dispatch_pending(ready)
-    elif _BACKLOG_KEY in app.extensions and time.monotonic() >= app.extensions[_BACKLOG_KEY]:
-        dispatch_all()  # Redis failed earlier in this process: try the waiting rows again
+    elif retry_at is not None:
+        dispatch_all()
 
 
 @event.listens_for(Session, "after_commit")
@@ -263,35 +299,59 @@ def _drop_jobs(session: Session, previous_transaction: Any) -> None:
 # --- commands ----------------------------------------------------------------------------------------
 
 
-def run_worker(app: Flask, *, burst: bool = False, wait: float = 1.0, max_wait: float = 30.0) -> None:
-    """An RQ worker that survives Redis going away: it waits, reconnects, and first hands over the jobs
-    that waited in the outbox meanwhile. (RQ's own worker exits on most Redis errors.)"""
+def run_worker(app: Flask, *, burst: bool = False, dispatch_every: float = 5.0, max_wait: float = 30.0
+               ) -> None:
+    """An RQ worker that survives Redis going away (RQ's own worker exits on most Redis errors): its work
+    loop is started again after a pause. Beside it a thread hands over the jobs that wait in the outbox
+    (committed while Redis was unreachable) every `dispatch_every` seconds."""
     from rq import Worker
 
-    global _worker_app
-    _worker_app = app
-    delay = wait
-    while True:
-        try:
-            with app.app_context():
-                dispatched = dispatch_all()
-                db.session.remove()
-                db.engine.dispose()  # the work horses are forked: they must not share these connections
-            if dispatched:
-                log.info("Handed %d waiting job(s) to RQ", dispatched)
-            worker = Worker([get_queue(app)], connection=get_queue(app).connection)
-            worker.work(burst=burst, with_scheduler=True)
-        except _redis_errors() as exc:
-            log.warning("Redis unreachable (%s); the worker retries in %.0f s", exc, delay)
+    global _worker_app, _worker_pid
+    _worker_app, _worker_pid = app, os.getpid()
+    stop = threading.Event()
+    if not burst:
+        threading.Thread(target=_dispatch_loop, args=(app, dispatch_every, stop), daemon=True).start()
+    delay = 1.0
+    try:
+        while True:
+            if burst:
+                _dispatch_once(app)
+            worker = None
+            started = time.monotonic()
+            try:
+                queue = get_queue(app)
+                worker = Worker([queue], connection=queue.connection)
+                worker.work(burst=burst, with_scheduler=not burst)
+            except _redis_errors() as exc:
+                log.warning("Redis unreachable (%s); the worker tries again in %.0f s", exc, delay)
+            else:
+                # RQ notes a SIGTERM/SIGINT here (its own signal handlers replace any of ours).
+                if burst or getattr(worker, "_shutdown_requested_date", None) is not None:
+                    return
+                # RQ's loop quits on a Redis error (and logs it): start it again instead of exiting.
+                log.warning("The RQ worker stopped (Redis unreachable?); starting it again in %.0f s", delay)
+            delay = 1.0 if time.monotonic() - started > max_wait else min(delay * 2, max_wait)
             time.sleep(delay)
-            delay = min(delay * 2, max_wait)
-            continue
-        if burst or worker._stop_requested:
-            return
-        # RQ's work loop quits on a Redis error (logging it); wait and start again instead of exiting.
-        log.warning("The RQ worker stopped (Redis unreachable?); restarting in %.0f s", delay)
-        time.sleep(delay)
-        delay = min(delay * 2, max_wait)
+    finally:
+        stop.set()
+
+
+def _dispatch_once(app: Flask) -> None:
+    with app.app_context():
+        try:
+            count = dispatch_all()
+            if count:
+                log.info("Handed %d waiting job(s) to RQ", count)
+        except Exception:
+            log.exception("Dispatching the waiting jobs failed; trying again later")
+        finally:
+            db.session.remove()
+
+
+def _dispatch_loop(app: Flask, every: float, stop: threading.Event) -> None:
+    while not stop.is_set():
+        _dispatch_once(app)
+        stop.wait(every)
 
 
 def register_cli(app: Flask) -> None:
@@ -310,11 +370,13 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("worker", with_appcontext=False)
     @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
-    def worker_command(burst: bool) -> None:
+    @click.option("--dispatch-every", type=float, default=5.0, show_default=True,
+                  help="Seconds between hand-overs of jobs that waited in the outbox.")
+    def worker_command(burst: bool, dispatch_every: float) -> None:
         """Run the RQ worker (reconnects when Redis goes away; hands over jobs waiting in the outbox)."""
         from flask.cli import ScriptInfo
 
         app = click.get_current_context().ensure_object(ScriptInfo).load_app()
         if not app.config.get("REDIS_URL"):
             raise click.ClickException("REDIS_URL is not set: without Redis, jobs run inline in the web.")
-        run_worker(app, burst=burst)
+        run_worker(app, burst=burst, dispatch_every=dispatch_every)

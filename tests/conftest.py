@@ -78,14 +78,13 @@ class IsolatedClient(FlaskClient):
 
 
 def make_test_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
-    app = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=database_url,
-        UPLOAD_DIR=str(tmp_path / "uploads"),
-        REDIS_URL=os.environ.get("REDIS_URL") or None,
-        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL") or "memory://",
-        **overrides,
-    )
+    settings: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+    }
+    app = create_app("testing", **{**settings, **overrides})
     app.test_client_class = IsolatedClient
     return app
 
