@@ -124,6 +124,11 @@ class TestConfig(Config):
         self.PUBLIC_BASE_URL = "http://localhost"  # the test client's own address
         self.RQ_QUEUE = f"idea-test-{secrets.token_hex(4)}"
         self.RATELIMIT_KEY_PREFIX = f"idea-test-{secrets.token_hex(4)}"
+        # limiter.reset() deletes every key under the storage's prefix: keep test runs sharing a Redis
+        # from wiping each other's counters.
+        self.RATELIMIT_STORAGE_OPTIONS = {
+            **Config.RATELIMIT_STORAGE_OPTIONS, "key_prefix": f"LIMITS-{self.RATELIMIT_KEY_PREFIX}"
+        }
 
 
 class ProductionConfig(Config):

@@ -37,9 +37,9 @@ def test_a_forged_host_header_does_not_reach_the_reset_link(
 
 
 def test_a_forged_forwarded_host_behind_a_trusted_proxy_does_not_reach_the_reset_link(
-    database_url: str, tmp_path: Path, make_user: Any, outbox: Any
+    database_url: str, tmp_path: Path, make_user: Any, outbox: Any, app: Flask
 ) -> None:
-    proxied = make_test_app(database_url, tmp_path, TRUSTED_PROXIES=1,
+    proxied = make_test_app(database_url, tmp_path, TRUSTED_PROXIES=1, RQ_QUEUE=app.config["RQ_QUEUE"],
                             PUBLIC_BASE_URL="https://fondoidea.example.cl")
     make_user(email="victima@example.cl")
     try:
