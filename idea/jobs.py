@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -336,6 +337,13 @@ def run_worker(app: Flask, *, burst: bool = False, dispatch_every: float = 5.0, 
         stop.set()
 
 
+def prune_done(older_than: timedelta) -> int:
+    """Delete the outbox rows of jobs done before `older_than` ago; returns how many."""
+    result = db.session.execute(sa.delete(OutboxJob).where(OutboxJob.done_at < utcnow() - older_than))
+    db.session.commit()
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def _dispatch_once(app: Flask) -> None:
     with app.app_context():
         try:
@@ -358,11 +366,16 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("dispatch-jobs")
     @click.option("--loop", "interval", type=float, default=None,
                   help="Keep running, dispatching every this many seconds.")
-    def dispatch_jobs_command(interval: float | None) -> None:
+    @click.option("--keep-days", type=int, default=30, show_default=True,
+                  help="Delete outbox rows of jobs done more than this many days ago.")
+    def dispatch_jobs_command(interval: float | None, keep_days: int) -> None:
         """Hand the jobs waiting in the outbox to RQ (they wait there while Redis is unreachable)."""
         while True:
             count = dispatch_all()
             click.echo(f"Trabajos entregados: {count}")
+            pruned = prune_done(timedelta(days=keep_days))
+            if pruned:
+                click.echo(f"Trabajos terminados borrados: {pruned}")
             if interval is None:
                 return
             db.session.remove()
