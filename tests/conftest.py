@@ -249,6 +249,7 @@ def live_server(database_url: str, tmp_path: Path, app: Flask) -> Iterator[str]:
     """The app served over HTTP on a free port, with CSRF on as in production, sharing the test database."""
     served = make_test_app(database_url, tmp_path, WTF_CSRF_ENABLED=True, RQ_QUEUE=app.config["RQ_QUEUE"])
     server = make_server("127.0.0.1", 0, served, threaded=True)
+    served.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in its e-mails
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
