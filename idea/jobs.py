@@ -4,9 +4,10 @@
 a committed change always has its job and a rolled-back one never does. Right after the commit the
 dispatcher hands the new rows to RQ (or runs them inline). When Redis is unreachable the rows simply wait:
 the next dispatch (the next commit in this process after a short pause, `flask dispatch-jobs`, or
-`flask worker` starting or reconnecting) hands them over. Delivery is exactly once in practice: the row's
-`key` is the RQ job id (RQ refuses a second job with that id) and the job marks its row done in its own
-transaction, skipping a row that is already done.
+`flask worker`, which looks every few seconds) hands them over. Job arguments are stored as JSON.
+
+Delivery is exactly once in practice: the row's `key` is the RQ job id (RQ refuses a second job with that
+id) and the job marks its row done in its own transaction, skipping a row that is already done.
 """
 
 from __future__ import annotations
@@ -94,15 +95,15 @@ def dispatch_pending(ids: list[int] | None = None) -> int:
             "Redis unreachable (%s): %d job(s) wait in the outbox for the next dispatch "
             "(flask dispatch-jobs, flask worker, or the next commit)", exc, len(rows) - len(handed),
         )
-    if handed:
-        _mark_dispatched(handed)
+    if handed and not _mark_dispatched(handed):
+        return 0
     if len(handed) == len(rows) and app.extensions.pop(_BACKLOG_KEY, None) is not None:
         log.info("Redis reachable again: handing over the jobs that waited")
         return len(handed) + dispatch_all()
     return len(handed)
 
 
-def _mark_dispatched(ids: list[int]) -> None:
+def _mark_dispatched(ids: list[int]) -> bool:
     try:
         db.session.execute(
             sa.update(OutboxJob)
@@ -110,10 +111,12 @@ def _mark_dispatched(ids: list[int]) -> None:
             .values(dispatched_at=utcnow())
         )
         db.session.commit()
+        return True
     except SQLAlchemyError:
         # Not fatal: the rows are offered again later and RQ refuses the duplicates.
         db.session.rollback()
         log.warning("Could not mark %d outbox job(s) as handed over; they will be offered again", len(ids))
+        return False
 
 
 def _run_rows_inline(app: Flask, rows: list[Any]) -> int:
@@ -273,10 +276,15 @@ def dispatch_ready() -> None:
     retry_at = app.extensions.get(_BACKLOG_KEY)
     if retry_at is not None and time.monotonic() < retry_at:
         return  # Redis failed a moment ago: the rows wait rather than every request waiting on Redis
-    if ready:
-        dispatch_pending(ready)
-    elif retry_at is not None:
-        dispatch_all()
+    try:
+        if ready:
+            dispatch_pending(ready)
+        elif retry_at is not None:
+            dispatch_all()
+    except SQLAlchemyError:
+        # The change is committed and its jobs are safe in the outbox: a later dispatch hands them over.
+        db.session.rollback()
+        log.exception("Could not dispatch the jobs of a committed change; they wait in the outbox")
 
 
 @event.listens_for(Session, "after_commit")
