@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +35,7 @@ from convocatorias.models import (
 from convocatorias.permissions import EDITABLE_STATES, is_owner
 from idea import audit, chile
 from idea.extensions import db
-from idea.mail import send_email_to
+from idea.mail import external_url, send_email_to
 from idea.models import User
 
 # States that count towards the organisation's cap of submissions per call.
@@ -360,7 +359,7 @@ def _send(actor: User, p: Postulacion, now: datetime) -> None:
     send_email_to(actor, _l("We received your idea: folio %(folio)s", folio=p.folio), "submission_receipt",
                   postulacion=p, convocatoria=p.convocatoria, desafio=p.desafio,
                   region_name=chile.region_name(p.region, p.region or ""),
-                  link=url_for("convocatorias_applicant.detail", postulacion_id=p.id, _external=True))
+                  link=external_url("convocatorias_applicant.detail", postulacion_id=p.id))
 
 
 def _assign_folio(p: Postulacion, now: datetime) -> None:

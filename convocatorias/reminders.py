@@ -6,14 +6,11 @@ inserted before its e-mail is queued, so a rerun (or two overlapping runs) never
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app, has_request_context, url_for
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -22,22 +19,10 @@ from convocatorias.models import Convocatoria, EstadoPostulacion, Fase, Postulac
 from idea import chile
 from idea.extensions import db
 from idea.jobs import commit
-from idea.mail import send_email_to
+from idea.mail import external_url, send_email_to
 
 # Reminder kinds, from the earliest: a draft gets the latest kind whose window it is in.
 WINDOWS: tuple[tuple[str, timedelta], ...] = (("24h", timedelta(hours=24)), ("72h", timedelta(hours=72)))
-
-DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
-
-# The applicant's edit page of one submission (should it be renamed, the link falls back to their list).
-
-
-def public_base_url(app: Flask | None = None) -> str:
-    """Where the site is reached from outside (links in e-mails sent outside a request)."""
-    app = app or current_app
-    return (os.environ.get("PUBLIC_BASE_URL") or app.config.get("PUBLIC_BASE_URL")
-            or DEFAULT_PUBLIC_BASE_URL)
-
 
 def reminder_kind(closes_at: datetime, now: datetime) -> str | None:
     """The reminder due for a draft of a call closing at `closes_at`: "24h", "72h" or None."""
@@ -50,18 +35,7 @@ def reminder_kind(closes_at: datetime, now: datetime) -> str | None:
 
 
 def draft_url(postulacion: Postulacion) -> str:
-    return url_for("convocatorias_applicant.edit", postulacion_id=postulacion.id, _external=True)
-
-
-@contextlib.contextmanager
-def _request_context() -> Iterator[None]:
-    """External links need a request; outside one (cron, a job) use the public address of the site."""
-    if has_request_context():
-        yield
-        return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with app.test_request_context(base_url=public_base_url(app)):
-        yield
+    return external_url("convocatorias_applicant.edit", postulacion_id=postulacion.id)
 
 
 def due_drafts(now: datetime) -> list[Postulacion]:
@@ -120,15 +94,14 @@ def send_draft_reminders(now: datetime | None = None) -> int:
         sa.select(Recordatorio.postulacion_id, Recordatorio.kind)
         .where(Recordatorio.postulacion_id.in_([p.id for p in drafts])))}
     count = 0
-    with _request_context():
-        for postulacion in drafts:
-            kind = reminder_kind(postulacion.convocatoria.submissions_close_at, now)
-            if kind is None or (postulacion.id, kind) in sent:
-                continue
-            if not _claim(postulacion.id, kind, now):
-                continue  # another run got there first
-            _send(postulacion, kind)
-            count += 1
+    for postulacion in drafts:
+        kind = reminder_kind(postulacion.convocatoria.submissions_close_at, now)
+        if kind is None or (postulacion.id, kind) in sent:
+            continue
+        if not _claim(postulacion.id, kind, now):
+            continue  # another run got there first
+        _send(postulacion, kind)
+        count += 1
     return count
 
 

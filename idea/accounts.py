@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from idea import audit, login_limits
 from idea.extensions import db
-from idea.mail import send_email_to
+from idea.mail import external_url, send_email_to
 from idea.models import Role, RoleAssignment, User, utcnow
 from idea.passwords import hash_password, needs_rehash, password_problems, verify_password
 
@@ -99,8 +99,8 @@ def register_user(email: str, name: str, password: str) -> User | None:
             existing,
             _l("Someone tried to register with your e-mail"),
             "account_exists",
-            login_url=url_for("auth.login", _external=True),
-            reset_url=url_for("auth.forgot_password", _external=True),
+            login_url=external_url("auth.login"),
+            reset_url=external_url("auth.forgot_password"),
         )
         return None
     user = User(email=email, name=name.strip(), password_hash=password_hash)
@@ -113,7 +113,7 @@ def register_user(email: str, name: str, password: str) -> User | None:
 
 
 def send_confirmation(user: User) -> None:
-    link = url_for("auth.confirm_email", token=make_confirm_token(user), _external=True)
+    link = external_url("auth.confirm_email", token=make_confirm_token(user))
     send_email_to(user, _l("Confirm your e-mail for Fondo IDEA"), "confirm_email", link=link)
 
 
@@ -219,7 +219,7 @@ def request_password_reset(email: str) -> None:
     user = find_user_by_email(email)
     if user is None or not user.is_active:
         return
-    link = url_for("auth.reset_password", token=make_password_token(user), _external=True)
+    link = external_url("auth.reset_password", token=make_password_token(user))
     send_email_to(user, _l("Reset your Fondo IDEA password"), "reset_password", link=link)
 
 
@@ -292,12 +292,12 @@ def invite_staff(
         audit.record(actor, "user.invited", user, after={"email": user.email})
     grant_role(actor, user, role, convocatoria_id=convocatoria_id, region=region)
     if created:
-        link = url_for("auth.reset_password", token=make_password_token(user, "invite"), _external=True)
+        link = external_url("auth.reset_password", token=make_password_token(user, "invite"))
         send_email_to(user, _l("You have been invited to Fondo IDEA"), "invitation", link=link, role=role,
                       inviter=actor)
     else:
         send_email_to(user, _l("You have a new role in Fondo IDEA"), "role_granted", role=role,
-                      login_url=url_for("auth.login", _external=True))
+                      login_url=external_url("auth.login"))
     return user
 
 

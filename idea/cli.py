@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 
 from idea.extensions import db
 from idea.jobs import commit
+from idea.jobs import register_cli as register_job_commands
 from idea.models import Role, RoleAssignment, User, utcnow
 from idea.passwords import hash_password, password_problem
 
@@ -64,6 +65,8 @@ def seed_demo_users() -> dict[str, User]:
 
 
 def register_cli(app: Flask) -> None:
+    register_job_commands(app)
+
     @app.cli.command("init-db")
     def init_db() -> None:
         """Create or update the database schema by running the migrations."""

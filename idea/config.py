@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -22,6 +25,20 @@ def _bool(name: str, default: bool = False) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _public_base_url(value: str) -> str:
+    """The site's address as people reach it, checked: every link in an e-mail is built from it."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise RuntimeError(
+            f"PUBLIC_BASE_URL must be an http(s) address such as https://fondoidea.cl, not {value!r}."
+        )
+    return value.strip().rstrip("/")
+
+
+def _host_list(value: str | None) -> list[str]:
+    return [host.strip().lower() for host in (value or "").split(",") if host.strip()]
 
 
 class Config:
@@ -44,7 +61,10 @@ class Config:
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # a request with 5 attachments of 10 MB and the form
 
     RATELIMIT_HEADERS_ENABLED = True
-    RQ_QUEUE = "idea"
+    # With Redis unreachable the limits are counted in each process's memory (and the log says so) instead
+    # of every login failing; Flask-Limiter goes back to Redis when it answers again.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
     JOB_RETRIES = 3
     PASSWORD_MIN_LENGTH = 12
     CONFIRM_TOKEN_MAX_AGE = 60 * 60 * 48
@@ -58,8 +78,14 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RQ_QUEUE = env.get("RQ_QUEUE") or "idea"
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance_path / "uploads")
         self.SERVER_NAME = env.get("SERVER_NAME") or None
+        # Links in e-mails are built from this address only, never from the request's Host header
+        # (which an attacker chooses): see idea.mail.external_url.
+        self.PUBLIC_BASE_URL = _public_base_url(env.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL)
+        # Host names the app answers to (Flask refuses others with 400); unset in development: any host.
+        self.TRUSTED_HOSTS = _host_list(env.get("TRUSTED_HOSTS")) or None
         # Proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted (rate limits key on
         # the client's address, so behind a proxy this must be set or everyone shares one limit).
         self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
@@ -102,12 +128,18 @@ class TestConfig(Config):
         self.SECRET_KEY = "test-secret-not-for-production"  # noqa: S105
         self.MAIL_SUPPRESS_SEND = True
         self.MAIL_PRINT = False
+        self.PUBLIC_BASE_URL = "http://localhost"  # the test client's own address
         self.RQ_QUEUE = f"idea-test-{secrets.token_hex(4)}"
         self.RATELIMIT_KEY_PREFIX = f"idea-test-{secrets.token_hex(4)}"
+        # limiter.reset() deletes every key under the storage's prefix: keep test runs sharing a Redis
+        # from wiping each other's counters.
+        self.RATELIMIT_STORAGE_OPTIONS = {
+            **Config.RATELIMIT_STORAGE_OPTIONS, "key_prefix": f"LIMITS-{self.RATELIMIT_KEY_PREFIX}"
+        }
 
 
 class ProductionConfig(Config):
-    """Refuses to start without a real secret key and a real database."""
+    """Refuses to start without a real secret key, a real database and the public address."""
 
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = True
@@ -121,8 +153,16 @@ class ProductionConfig(Config):
             )
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production.")
+        if not os.environ.get("PUBLIC_BASE_URL"):
+            raise RuntimeError(
+                "PUBLIC_BASE_URL must be set in production (the site's address, e.g. https://fondoidea.cl): "
+                "links in e-mails are built from it."
+            )
         super().__init__(instance_path)
         self.PREFERRED_URL_SCHEME = "https"
+        # Only the public host (and any listed in TRUSTED_HOSTS) is answered; a forged Host gets a 400.
+        public_host = urlsplit(self.PUBLIC_BASE_URL).hostname or ""
+        self.TRUSTED_HOSTS = [public_host, *[h for h in self.TRUSTED_HOSTS or [] if h != public_host]]
 
 
 CONFIGS: dict[str, type[Config]] = {

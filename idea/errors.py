@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -17,6 +18,9 @@ def register(app: Flask) -> None:
     def render_error(error: HTTPException) -> Any:
         db.session.rollback()
         code = error.code or 500
+        if request_ctx.url_adapter is None:
+            # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page with links either.
+            return f"{code} {error.name}", code, {"Content-Type": "text/plain; charset=utf-8"}
         if request.accept_mimetypes.best == "application/json":
             return {"error": code}, code
         return render_template("errors/error.html", code=code, error=error), code

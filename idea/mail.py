@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import force_locale
 from flask_mail import Message, email_dispatched
 from jinja2 import TemplateNotFound
@@ -15,6 +16,20 @@ from idea.extensions import mail
 from idea.jobs import enqueue
 
 log = logging.getLogger(__name__)
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute link to `endpoint` for an e-mail, built from PUBLIC_BASE_URL.
+
+    Never from the request: its Host (or X-Forwarded-Host) header is whatever the client sends, and a
+    password-reset link pointing at an attacker's host hands them the token. Works outside requests too
+    (cron, jobs).
+    """
+    base = urlsplit(current_app.config["PUBLIC_BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send_email(

@@ -177,3 +177,27 @@ class EventoAuditoria(db.Model):
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+def _job_key() -> str:
+    return secrets.token_hex(16)
+
+
+class OutboxJob(db.Model):
+    """A background job written in the same transaction as the change that asked for it (an outbox).
+
+    A committed change therefore always has its job, even when Redis is down at that moment: the
+    dispatcher hands waiting rows to RQ later. `key` is the RQ job id, so handing a row over twice makes
+    one RQ job; `done_at` is set in the job's own transaction, so a job that does run twice acts once.
+    """
+
+    __tablename__ = "outbox_job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(32), unique=True, default=_job_key)
+    func: Mapped[str] = mapped_column(sa.String(200))
+    args: Mapped[list[Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set when handed to RQ (or run inline); rows still without it are what the dispatcher looks for.
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

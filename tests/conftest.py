@@ -77,21 +77,14 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-# Rate-limit keys of this test session in Redis: `limiter.reset()` deletes every key under its storage's
-# prefix, which by default would wipe the counters of other test runs sharing the same Redis mid-test.
-LIMITS_OPTIONS = {"key_prefix": f"LIMITS-test-{secrets.token_hex(4)}"} if os.environ.get("REDIS_URL") else {}
-
-
 def make_test_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
-    app = create_app(
-        "testing",
-        SQLALCHEMY_DATABASE_URI=database_url,
-        UPLOAD_DIR=str(tmp_path / "uploads"),
-        REDIS_URL=os.environ.get("REDIS_URL") or None,
-        RATELIMIT_STORAGE_URI=os.environ.get("REDIS_URL") or "memory://",
-        RATELIMIT_STORAGE_OPTIONS=LIMITS_OPTIONS,
-        **overrides,
-    )
+    settings: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+    }
+    app = create_app("testing", **{**settings, **overrides})
     app.test_client_class = IsolatedClient
     return app
 
@@ -256,6 +249,7 @@ def live_server(database_url: str, tmp_path: Path, app: Flask) -> Iterator[str]:
     """The app served over HTTP on a free port, with CSRF on as in production, sharing the test database."""
     served = make_test_app(database_url, tmp_path, WTF_CSRF_ENABLED=True, RQ_QUEUE=app.config["RQ_QUEUE"])
     server = make_server("127.0.0.1", 0, served, threaded=True)
+    served.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{server.server_port}"  # links in its e-mails
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -291,3 +285,12 @@ def page(browser: Any) -> Iterator[Any]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def restore_limiter(app: Flask) -> Iterator[None]:
+    """For tests that build an app of their own: Flask-Limiter keeps one storage for all apps (the last
+    one initialised), so point it back at the session app's storage afterwards."""
+    yield
+    limiter.init_app(app)
+    limiter._storage_dead = False

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 
 from idea import jobs
 from idea.extensions import db
 from idea.mail import send_email
-from idea.models import User
+from idea.models import OutboxJob, User, utcnow
 from tests.conftest import run_queued_jobs
 
 CALLS: list[str] = []
@@ -118,3 +120,24 @@ def test_releasing_a_savepoint_does_not_release_the_jobs(app: Flask) -> None:
     jobs.commit()
     run_queued_jobs(app)
     assert CALLS == []
+
+
+def test_dispatch_jobs_hands_over_jobs_left_waiting_and_prunes_old_done_ones(app: Flask) -> None:
+    """A job committed while Redis was down (its row never handed over) runs on `flask dispatch-jobs`."""
+    db.session.add(OutboxJob(func="tests.test_jobs:record_call", args=["waited"], created_at=utcnow()))
+    old = utcnow() - timedelta(days=40)
+    db.session.add(OutboxJob(func="tests.test_jobs:record_call", args=["old"], created_at=old,
+                             dispatched_at=old, done_at=old))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["dispatch-jobs"])
+    assert result.exit_code == 0, result.output
+    assert "Trabajos entregados: 1" in result.output
+    run_queued_jobs(app)
+    assert CALLS == ["waited"]
+    db.session.expire_all()
+    (row,) = db.session.scalars(sa.select(OutboxJob)).all()
+    assert row.args == ["waited"] and row.done_at is not None
+    # Handed over once: a second run finds nothing to do.
+    assert "Trabajos entregados: 0" in app.test_cli_runner().invoke(args=["dispatch-jobs"]).output
+    run_queued_jobs(app)
+    assert CALLS == ["waited"]

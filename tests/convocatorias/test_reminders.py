@@ -123,7 +123,7 @@ def test_a_reminder_claimed_by_a_parallel_run_is_not_sent_again(draft: Postulaci
 def test_the_cli_command_sends_and_reports(app: Flask, draft: Postulacion, outbox: Any,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("idea.chile.utcnow", lambda: DEADLINE - timedelta(hours=50))
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://fondoidea.example.cl")
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://fondoidea.example.cl")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
