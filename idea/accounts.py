@@ -193,7 +193,7 @@ def _refusal(refusal: login_limits.TooManyAttempts, user: User | None) -> TooMan
             _l("Your Fondo IDEA account was locked for a few minutes"),
             "account_locked",
             minutes=minutes,
-            reset_url=url_for("auth.forgot_password", _external=True),
+            reset_url=external_url("auth.forgot_password"),
         )
         audit.record(None, "user.login_locked", user)
     return TooManyAttempts(

@@ -28,14 +28,20 @@ checking first and counting afterwards let parallel requests all pass the check 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from flask import current_app
 from limits import RateLimitItem, parse
 from limits.strategies import FixedWindowRateLimiter
 
 from idea.extensions import limiter
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Defaults; each can be changed in the app config under the same name.
 LOGIN_LIMIT_ADDRESS = "5 per minute"
@@ -62,11 +68,11 @@ class Attempt:
     slots: list[tuple[RateLimitItem, tuple[str, ...]]] = field(default_factory=list)
 
     def succeeded(self) -> None:
-        strategy = _strategy()
-        if strategy is None:
-            return
-        for item, identifiers in self.slots:
-            strategy.storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
+        def give_back(strategy: FixedWindowRateLimiter) -> None:
+            for item, identifiers in self.slots:
+                strategy.storage.incr(item.key_for(*identifiers), item.get_expiry(), amount=-1)
+
+        _counting(give_back, None)
         self.slots.clear()
 
 
@@ -75,6 +81,29 @@ def _strategy() -> FixedWindowRateLimiter | None:
         return None
     # `limiter.limiter` is the strategy in use, which knows the storage Flask-Limiter fell back to if any.
     return FixedWindowRateLimiter(limiter.limiter.storage)
+
+
+def _counting(action: Callable[[FixedWindowRateLimiter], T], disabled: T) -> T:
+    """Run `action` on the limit storage; when Redis is unreachable, count in memory as Flask-Limiter does.
+
+    The log-in form carries no Flask-Limiter decorator (its limits are counted here), so Flask-Limiter
+    would not notice the outage on its own: switch it to its in-memory fallback ourselves. It checks the
+    storage again and switches back on its next decorated request.
+    """
+    strategy = _strategy()
+    if strategy is None:
+        return disabled
+    try:
+        return action(strategy)
+    except TooManyAttempts:
+        raise
+    except Exception as error:  # the storage's own errors (redis, limits) share no base class
+        fallback = getattr(limiter, "_fallback_limiter", None)
+        if fallback is None or strategy.storage is fallback.storage:
+            raise
+        log.warning("Rate limit storage unreachable (%s): falling back to in-memory counting of log-in attempts", error)
+        limiter._storage_dead = True
+        return action(FixedWindowRateLimiter(fallback.storage))
 
 
 def _item(name: str) -> RateLimitItem:
@@ -96,10 +125,11 @@ def _seconds_left(strategy: FixedWindowRateLimiter, item: RateLimitItem, ids: tu
 
 def start_login(email: str, address: str) -> Attempt:
     """Take the slots for one log-in attempt, or raise TooManyAttempts."""
-    strategy = _strategy()
+    return _counting(lambda strategy: _start_login(strategy, email, address), Attempt())
+
+
+def _start_login(strategy: FixedWindowRateLimiter, email: str, address: str) -> Attempt:
     attempt = Attempt()
-    if strategy is None:
-        return attempt
     account = _account_key(email)
     per_address, pair, per_account = (
         _item("LOGIN_LIMIT_ADDRESS"), _item("LOGIN_LIMIT_ACCOUNT_ADDRESS"), _item("LOGIN_LIMIT_ACCOUNT")
@@ -125,17 +155,17 @@ def start_login(email: str, address: str) -> Attempt:
 
 def lift_lock(email: str) -> None:
     """End an account's lock (its owner proved the address by choosing a new password from a link)."""
-    strategy = _strategy()
-    if strategy is not None:
-        strategy.clear(_item("LOGIN_LIMIT_ACCOUNT"), *_ids("login-account", _account_key(email)))
+    ids = _ids("login-account", _account_key(email))
+    _counting(lambda strategy: strategy.clear(_item("LOGIN_LIMIT_ACCOUNT"), *ids), None)
 
 
 def start_password_check(user_id: int) -> Attempt:
     """Take the slot for checking a logged-in user's current password, or raise TooManyAttempts."""
-    strategy = _strategy()
+    return _counting(lambda strategy: _start_password_check(strategy, user_id), Attempt())
+
+
+def _start_password_check(strategy: FixedWindowRateLimiter, user_id: int) -> Attempt:
     attempt = Attempt()
-    if strategy is None:
-        return attempt
     item, ids = _item("LOGIN_LIMIT_REAUTH"), _ids("password-check", str(user_id))
     if not strategy.hit(item, *ids):
         raise TooManyAttempts("account", retry_after=_seconds_left(strategy, item, ids))

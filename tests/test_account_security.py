@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from idea.extensions import db
 from idea.models import User
-from tests.conftest import LIMITS_OPTIONS, PASSWORD
+from tests.conftest import PASSWORD
 
 
 def _register(client: Any, email: str = "nueva@example.cl", password: str = PASSWORD, **environ: Any) -> Any:
@@ -254,7 +254,7 @@ def test_hostile_next_is_refused_after_login(client: Any, make_user: Any) -> Non
     for target in ("/%09/evil.example", "/\\evil.example", "https:evil.example"):
         response = client.post("/cuenta/ingresar", query_string={"next": target},
                                data={"email": "redir@example.cl", "password": PASSWORD})
-        assert response.headers["Location"] == "/cuenta/perfil"
+        assert response.headers["Location"] == "/inicio"
         client.post("/cuenta/salir")
 
 
@@ -275,23 +275,25 @@ def test_pages_of_a_logged_in_user_are_not_cached(client: Any, login_as: Any) ->
 
 
 @pytest.fixture
-def production_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+def production_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, app: Any, restore_limiter: None) -> Any:
     from idea import create_app
 
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://fondoidea.example")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     # The limiter extension is shared by every app of the test session: keep the storage the others use.
     limits_storage = os.environ.get("REDIS_URL") or "memory://"
     monkeypatch.delenv("REDIS_URL", raising=False)
-    app = create_app("production", INSTANCE_PATH=str(tmp_path), UPLOAD_DIR=str(tmp_path / "uploads"),
-                     RATELIMIT_STORAGE_URI=limits_storage, RATELIMIT_STORAGE_OPTIONS=LIMITS_OPTIONS)
-    yield app
-    with app.app_context():
+    prod = create_app("production", INSTANCE_PATH=str(tmp_path), UPLOAD_DIR=str(tmp_path / "uploads"),
+                      RATELIMIT_STORAGE_URI=limits_storage,
+                      RATELIMIT_STORAGE_OPTIONS=app.config["RATELIMIT_STORAGE_OPTIONS"])
+    yield prod
+    with prod.app_context():
         db.engine.dispose()
 
 
 def test_production_tells_browsers_to_use_https_only(production_app: Any, app: Any) -> None:
-    response = production_app.test_client().get("/salud")
+    response = production_app.test_client().get("/salud", base_url="https://fondoidea.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert "Strict-Transport-Security" not in app.test_client().get("/salud").headers
 
