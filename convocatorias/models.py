@@ -210,6 +210,18 @@ class Organizacion(db.Model):
     owner: Mapped[User] = relationship()
 
 
+class ContadorFolio(db.Model):
+    """The last folio number given in a call: one row per call, locked while a folio is taken, so
+    concurrent submissions queue for a moment instead of colliding (and the numbers have no gaps)."""
+
+    __tablename__ = "contador_folio"
+
+    convocatoria_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("convocatoria.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
 class EstadoPostulacion(enum.StrEnum):
     BORRADOR = "borrador"
     ENVIADA = "enviada"
