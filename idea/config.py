@@ -60,6 +60,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.UPLOAD_DIR = env.get("UPLOAD_DIR") or str(instance_path / "uploads")
         self.SERVER_NAME = env.get("SERVER_NAME") or None
+        # Exports of more rows than this are written by a background job; its file is kept this many hours.
+        self.EXPORT_ASYNC_ROWS = int(env.get("EXPORT_ASYNC_ROWS", "3000"))
+        self.EXPORT_TTL_HOURS = float(env.get("EXPORT_TTL_HOURS", "24"))
         # Proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted (rate limits key on
         # the client's address, so behind a proxy this must be set or everyone shares one limit).
         self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
