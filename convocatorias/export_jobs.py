@@ -134,6 +134,13 @@ def remove_expired(now: datetime | None = None) -> int:
             path.unlink(missing_ok=True)
         db.session.delete(exportacion)
     db.session.flush()
+    # Files left without a row (requester or call deleted, a crash mid-write) also go after a while.
+    kept = set(db.session.scalars(
+        sa.select(Exportacion.stored_name).where(Exportacion.stored_name.is_not(None))))
+    cutoff = (now - _ttl()).timestamp()
+    for path in export_dir().iterdir():
+        if path.name not in kept and _STORED_NAME.match(path.name) and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
     return len(expired)
 
 

@@ -131,6 +131,18 @@ def test_an_expired_export_is_refused_then_cleaned_with_its_file(
     assert not path.exists()
 
 
+def test_cleaning_also_removes_old_files_left_without_a_row(app: Flask) -> None:
+    folder = export_jobs.export_dir()
+    old, recent = folder / ("a" * 32 + ".csv"), folder / ("b" * 32 + ".csv")
+    for path in (old, recent):
+        path.write_text("folio")
+    stale = (chile.utcnow() - timedelta(days=3)).timestamp()
+    os.utime(old, (stale, stale))
+    export_jobs.remove_expired()
+    assert not old.exists() and recent.exists()
+    recent.unlink()
+
+
 # --- the list's order is served by an index --------------------------------------------------------
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
