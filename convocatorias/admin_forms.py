@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -102,12 +103,15 @@ class SantiagoDateTimeField(Field):
         super().__init__(label, validators, **kwargs)
         self.inclusive_end = inclusive_end
 
+    notice: str | None = None  # set when the time typed does not exist in Chile or happens twice
+
     def _value(self) -> str:
         if self.raw_data:
             return self.raw_data[0]
         return _local_text(self.data)
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        self.notice = None
         if not valuelist:
             return
         text = valuelist[0].strip()
@@ -118,36 +122,55 @@ class SantiagoDateTimeField(Field):
             # Unchanged on screen: keep the stored instant (seconds included), so nothing spurious is audited.
             self.data = self.object_data
             return
+        local = _parse_local(text)
+        if local is None:
+            raise ValueError(_l("Enter a date and time, for example 2026-05-31 23:59."))
+        typed, with_seconds, bare_date = local
+        if bare_date and self.inclusive_end:
+            typed = typed.replace(hour=23, minute=59)
+        wall = typed
+        if self.inclusive_end and not with_seconds:
+            wall = typed.replace(second=59)  # a deadline includes its whole minute (a bare date: its day)
+        # A deadline takes the later of two equal wall times, whatever precision was typed.
+        self.data = chile.from_santiago(wall, later=self.inclusive_end)
+        self.notice = _time_notice(str(self.label.text), typed, with_seconds, self.data,
+                                   later=self.inclusive_end)
+
+
+def _parse_local(text: str) -> tuple[datetime, bool, bool] | None:
+    """The Santiago wall time typed (a bare date: 00:00), whether seconds were typed, whether a bare date."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is not None:
+        return datetime.combine(day, time.min), False, True
+    for fmt in _LOCAL_FORMATS:
         try:
-            day = date.fromisoformat(text)
+            local = datetime.strptime(text, fmt)  # noqa: DTZ007 - a Santiago wall-clock time
+            return local, "%S" in fmt, False
         except ValueError:
-            day = None
-        if day is not None:
-            if self.inclusive_end:
-                self.data = chile.end_of_day_santiago(day)
-            else:
-                self.data = chile.from_santiago(datetime.combine(day, time.min))
-            return
-        for fmt in _LOCAL_FORMATS:
-            try:
-                local = datetime.strptime(text, fmt)  # noqa: DTZ007 - a Santiago wall-clock time
-            except ValueError:
-                continue
-            if self.inclusive_end and "%S" not in fmt:
-                self.data = _end_of_minute(local)
-            else:
-                self.data = chile.from_santiago(local)
-            return
-        raise ValueError(_l("Enter a date and time, for example 2026-05-31 23:59."))
+            continue
+    return None
 
 
-def _end_of_minute(local: datetime) -> datetime:
-    """The UTC instant of the last second of a Santiago minute (the later one when clocks go back)."""
-    local = local.replace(second=59, microsecond=0)
-    later = local.replace(tzinfo=chile.SANTIAGO, fold=1).astimezone(UTC)
-    if chile.to_santiago(later).replace(tzinfo=None) == local:
-        return later
-    return chile.from_santiago(local)
+def _time_notice(field: str, typed: datetime, with_seconds: bool, stored: datetime, *,
+                 later: bool) -> str | None:
+    """What the admin must be told when the time typed does not exist in Chile or happens twice."""
+    clock = "%H:%M:%S" if with_seconds else "%H:%M"
+    if not chile.exists_in_santiago(typed):
+        return _(
+            "%(field)s: the time %(time)s on %(date)s does not exist in Chile (clocks go forward); "
+            "%(stored)s was saved.", field=field, time=f"{typed:{clock}}", date=f"{typed:%d-%m-%Y}",
+            stored=f"{chile.to_santiago(stored):{clock}}")
+    if chile.is_ambiguous_in_santiago(typed):
+        if later:
+            return _("%(field)s: the time %(time)s on %(date)s happens twice in Chile (clocks go back); the "
+                     "second one was saved, so the deadline closes as late as possible.",
+                     field=field, time=f"{typed:{clock}}", date=f"{typed:%d-%m-%Y}")
+        return _("%(field)s: the time %(time)s on %(date)s happens twice in Chile (clocks go back); the "
+                 "first one was saved.", field=field, time=f"{typed:{clock}}", date=f"{typed:%d-%m-%Y}")
+    return None
 
 
 _DECIMAL_THOUSANDS = re.compile(r"^-?[1-9][0-9]{0,2}(?:\.[0-9]{3})+$")
@@ -244,6 +267,10 @@ class ConvocatoriaForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
     date_field_names = tuple(PHASE_DATE_LABELS)
+
+    def time_notices(self) -> list[str]:
+        """What to tell the admin about Chilean clock changes in the dates just typed."""
+        return [notice for name in self.date_field_names if (notice := self[name].notice)]
 
     def to_data(self) -> ConvocatoriaData:
         values = {name: self[name].data for name in ConvocatoriaData.__dataclass_fields__}

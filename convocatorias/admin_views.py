@@ -136,6 +136,8 @@ def _save_convocatoria(form: ConvocatoriaForm, convocatoria: Convocatoria | None
                     flash(_("The call is already published: the change to its rules was recorded in the "
                             "audit log."), "warning")
                 flash(_("Call saved.") if changed else _("Nothing changed."), "success")
+            for notice in form.time_notices():
+                flash(notice, "warning")
             return redirect(url_for("convocatorias_admin.detail", convocatoria_id=saved.id))
     return _render("form.html", INVALID if form.is_submitted() else 200, form=form, convocatoria=convocatoria,
                    general=general)

@@ -221,6 +221,9 @@ def edit(postulacion_id: int) -> Any:
         submit = bool(form.submit.data)
         try:
             changed = postulaciones.update_postulacion(actor, p, form.profile_data(), submit=submit)
+        except postulaciones.AlreadySent as done:
+            flash(done.message, "info")
+            return redirect(url_for(".detail", postulacion_id=p.id))
         except PostulacionError as error:
             _show_errors(form, error)
         else:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, BinaryIO
 
+import xlsxwriter
 from flask_babel import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from convocatorias.labels import ESTADO_LABELS, MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label
-from convocatorias.models import Convocatoria, Postulacion
+from convocatorias.models import Convocatoria
 from idea import chile
 
 # A spreadsheet runs a cell that starts with one of these as a formula (tab and CR too, in some programs).
@@ -22,6 +21,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 CSV_MIMETYPE = "text/csv"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXTENSIONS = ("csv", "xlsx")
 
 
 def neutralise(value: Any) -> Any:
@@ -50,62 +50,93 @@ def _rut(value: str) -> str:
         return value
 
 
-def row(p: Postulacion) -> list[Any]:
-    """One submission as export cells (text not yet neutralised)."""
-    org = p.organizacion
-    return [
-        p.folio or "",
-        p.convocatoria.title,
-        p.desafio.title,
-        p.title,
-        org.name,
-        _rut(org.rut),
-        label(TIPO_ORGANIZACION_LABELS, org.tipo),
-        chile.region_name(p.region, default=p.region) if p.region else "",
-        p.comuna or "",
-        label(MADUREZ_LABELS, p.maturity),
-        p.beneficiaries_count,
-        p.requested_amount,
-        label(ESTADO_LABELS, p.status),
-        _local(p.submitted_at),
-        p.problem,
-        p.solution,
-    ]
+def rows(records: Iterable[Sequence[Any]], call_title: str, desafios: dict[int, str]) -> Iterator[list[Any]]:
+    """Export cells (text not yet neutralised) from tuples of `lead_queries.EXPORT_COLUMNS`."""
+    # Each label is translated once per export, not once per row.
+    tipos = {member: label(TIPO_ORGANIZACION_LABELS, member) for member in TIPO_ORGANIZACION_LABELS}
+    madurez = {member: label(MADUREZ_LABELS, member) for member in MADUREZ_LABELS}
+    estados = {member: label(ESTADO_LABELS, member) for member in ESTADO_LABELS}
+    for (folio, desafio_id, title, org_name, rut, tipo, region, comuna, maturity, beneficiaries_count,
+         requested_amount, status, submitted_at, problem, solution) in records:
+        yield [
+            folio or "", call_title, desafios.get(desafio_id, ""), title, org_name, _rut(rut),
+            tipos.get(tipo) or label(TIPO_ORGANIZACION_LABELS, tipo),
+            chile.region_name(region, default=region) if region else "",
+            comuna or "",
+            madurez.get(maturity) or label(MADUREZ_LABELS, maturity),
+            beneficiaries_count,
+            requested_amount,
+            estados.get(status) or label(ESTADO_LABELS, status),
+            _local(submitted_at),
+            problem,
+            solution,
+        ]
 
 
-def rows(postulaciones: Iterable[Postulacion]) -> Iterable[list[Any]]:
-    for p in postulaciones:
-        yield row(p)
+Progress = Callable[[int], None]
+PROGRESS_EVERY = 500  # rows between two progress reports of a background export
+
+
+def _counted(data: Iterable[Sequence[Any]], progress: Progress | None) -> Iterator[Sequence[Any]]:
+    done = 0
+    for values in data:
+        yield values
+        done += 1
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress(done)
+    if progress is not None:
+        progress(done)
+
+
+def write_csv(out: BinaryIO, data: Iterable[Sequence[Any]], header: Sequence[str],
+              progress: Progress | None = None) -> None:
+    """CSV for Excel in Chile: `;` separated, UTF-8 with a BOM so accents show, formulas neutralised."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text, delimiter=";", lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in header])
+    for values in _counted(data, progress):
+        writer.writerow(["" if v is None else neutralise(v) for v in values])
+    text.detach()
 
 
 def to_csv(data: Iterable[Sequence[Any]], header: Sequence[str]) -> bytes:
-    """CSV for Excel in Chile: `;` separated, UTF-8 with a BOM so accents show, formulas neutralised."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
-    for values in data:
-        writer.writerow(["" if v is None else neutralise(v) for v in values])
-    return buffer.getvalue().encode("utf-8-sig")
+    buffer = io.BytesIO()
+    write_csv(buffer, data, header)
+    return buffer.getvalue()
 
 
-def _xlsx_cell(sheet: Any, value: Any) -> Any:
-    if isinstance(value, str):
-        # Control characters are not allowed in the file format; a formula is written as plain text.
-        cell = WriteOnlyCell(sheet, value=neutralise(ILLEGAL_CHARACTERS_RE.sub("", value)))
-        cell.data_type = "s"
-        return cell
-    return WriteOnlyCell(sheet, value=value)
+# Control characters are not allowed in the file format (the same set openpyxl refuses).
+_ILLEGAL_XML = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
+def write_xlsx(target: str | BinaryIO, data: Iterable[Sequence[Any]], header: Sequence[str], title: str,
+               progress: Progress | None = None) -> None:
+    """A one-sheet workbook written row by row to temporary files (xlsxwriter's constant memory mode).
+
+    Text is always written as text: no formula, number or link is ever read into what applicants typed.
+    """
+    workbook = xlsxwriter.Workbook(target, {
+        "constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+        "strings_to_urls": False,
+    })
+    sheet = workbook.add_worksheet(_ILLEGAL_XML.sub("", title)[:31])
+
+    def write(row: int, values: Sequence[Any]) -> None:
+        for col, value in enumerate(values):
+            if isinstance(value, str):
+                sheet.write_string(row, col, neutralise(_ILLEGAL_XML.sub("", value)))
+            elif value is not None:
+                sheet.write_number(row, col, value)
+
+    write(0, header)
+    for row, values in enumerate(_counted(data, progress), start=1):
+        write(row, values)
+    workbook.close()
 
 
 def to_xlsx(data: Iterable[Sequence[Any]], header: Sequence[str], title: str) -> bytes:
-    """A one-sheet workbook written row by row (write-only mode keeps memory flat)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append([_xlsx_cell(sheet, h) for h in header])
-    for values in data:
-        sheet.append([_xlsx_cell(sheet, v) for v in values])
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, data, header, title)
     return buffer.getvalue()
 
 
@@ -115,9 +146,25 @@ def filename(convocatoria: Convocatoria, extension: str) -> str:
     return f"postulaciones-{convocatoria.folio_prefix}{today.isoformat()}.{extension}"
 
 
-def export_csv(postulaciones: Iterable[Postulacion]) -> bytes:
-    return to_csv(rows(postulaciones), headers())
+def write_export(extension: str, target: str | BinaryIO, records: Iterable[Sequence[Any]], call_title: str,
+                 desafios: dict[int, str], progress: Progress | None = None) -> None:
+    """Write the submissions export (`csv` or `xlsx`) of `records` to a path or binary file."""
+    data = rows(records, call_title, desafios)
+    if extension == "csv":
+        if isinstance(target, str):
+            with open(target, "wb") as out:
+                write_csv(out, data, headers(), progress)
+        else:
+            write_csv(target, data, headers(), progress)
+    else:
+        write_xlsx(target, data, headers(), _("Submissions"), progress)
 
 
-def export_xlsx(postulaciones: Iterable[Postulacion]) -> bytes:
-    return to_xlsx(rows(postulaciones), headers(), _("Submissions"))
+def export_bytes(extension: str, records: Iterable[Sequence[Any]], call_title: str,
+                 desafios: dict[int, str]) -> bytes:
+    buffer = io.BytesIO()
+    write_export(extension, buffer, records, call_title, desafios)
+    return buffer.getvalue()
+
+
+MIMETYPES = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE}

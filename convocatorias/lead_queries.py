@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from convocatorias.models import (
@@ -128,10 +129,17 @@ def counts_by_call(user: User) -> dict[int, dict[str, int]]:
 
 # --- filtered submissions ---------------------------------------------------------------------------
 
+def _needs_organizacion(filtros: Filtros) -> bool:
+    """Whether the filters read the organisation's row (its type, or its name in a search)."""
+    return bool(filtros.tipo or filtros.q.strip())
+
+
 def _conditions(user: User, convocatoria_id: int, filtros: Filtros) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = [
         Postulacion.convocatoria_id == convocatoria_id, scope_clause(user)]
+    # Sent submissions only; every one has a folio number, which is what the lists sort on.
     conditions.append(Postulacion.status != EstadoPostulacion.BORRADOR)
+    conditions.append(Postulacion.folio_number.is_not(None))
     if filtros.status != STATUS_SENT:
         conditions.append(Postulacion.status == EstadoPostulacion(filtros.status))
     if filtros.desafio_id is not None:
@@ -153,6 +161,19 @@ def _conditions(user: User, convocatoria_id: int, filtros: Filtros) -> list[sa.C
     return conditions
 
 
+def _filtered(stmt: sa.Select[Any], user: User, convocatoria_id: int, filtros: Filtros) -> sa.Select[Any]:
+    """`stmt` over postulacion narrowed to what `user` sees and `filtros` asks, joining the organisation only
+    when a filter reads it (counts and charts then touch the submissions' rows alone)."""
+    if _needs_organizacion(filtros):
+        stmt = stmt.join(Organizacion, Organizacion.id == Postulacion.organizacion_id)
+    return stmt.where(*_conditions(user, convocatoria_id, filtros))
+
+
+# Folio numbers are unique in a call and every listed row has one, so this order is total and the
+# (convocatoria_id, folio_number) unique index serves it: a page reads its rows from the index, no sort.
+FOLIO_ORDER = (Postulacion.folio_number,)
+
+
 def filtered_select(user: User, convocatoria_id: int, filtros: Filtros) -> sa.Select[tuple[Postulacion]]:
     """The submissions of a call that `user` sees and that match `filtros`, in folio order, with the
     organisation and challenge loaded in the same query (so the row count never adds queries)."""
@@ -161,19 +182,50 @@ def filtered_select(user: User, convocatoria_id: int, filtros: Filtros) -> sa.Se
         .join(Postulacion.organizacion)
         .where(*_conditions(user, convocatoria_id, filtros))
         .options(contains_eager(Postulacion.organizacion), joinedload(Postulacion.desafio))
-        .order_by(Postulacion.folio_number.is_(None), Postulacion.folio_number, Postulacion.id)
+        .order_by(*FOLIO_ORDER)
     )
 
 
+def count_submissions(user: User, convocatoria_id: int, filtros: Filtros) -> int:
+    """How many submissions match (one COUNT over postulacion, joined only when a filter needs it)."""
+    stmt = _filtered(sa.select(sa.func.count()).select_from(Postulacion), user, convocatoria_id, filtros)
+    return db.session.scalar(stmt) or 0
+
+
+class _Pagination(SelectPagination):
+    """A page of the list whose total comes from `count_submissions` (not a count over the page's joins)."""
+
+    def _query_count(self) -> int:
+        return count_submissions(*self._query_args["count_args"])
+
+
 def paginate_submissions(user: User, convocatoria_id: int, filtros: Filtros, page: int) -> Any:
-    return db.paginate(filtered_select(user, convocatoria_id, filtros), page=page, per_page=PAGE_SIZE,
+    return _Pagination(select=filtered_select(user, convocatoria_id, filtros), session=db.session,
+                       count_args=(user, convocatoria_id, filtros), page=page, per_page=PAGE_SIZE,
                        error_out=False)
 
 
-def all_submissions(user: User, convocatoria_id: int, filtros: Filtros) -> Sequence[Postulacion]:
-    """Every filtered row (not one page): what the exports write."""
-    stmt = filtered_select(user, convocatoria_id, filtros).options(joinedload(Postulacion.convocatoria))
-    return db.session.scalars(stmt).unique().all()
+# The columns of an export, read as plain tuples (no ORM objects: most of an export's time went there).
+EXPORT_COLUMNS = (
+    Postulacion.folio, Postulacion.desafio_id, Postulacion.title, Organizacion.name, Organizacion.rut,
+    Organizacion.tipo, Postulacion.region, Postulacion.comuna, Postulacion.maturity,
+    Postulacion.beneficiaries_count, Postulacion.requested_amount, Postulacion.status,
+    Postulacion.submitted_at, Postulacion.problem, Postulacion.solution,
+)
+
+
+def export_records(user: User, convocatoria_id: int, filtros: Filtros) -> list[tuple[Any, ...]]:
+    """Every filtered row (not one page) as a tuple of EXPORT_COLUMNS, in folio order: what exports write."""
+    stmt = (sa.select(*EXPORT_COLUMNS)
+            .join(Organizacion, Organizacion.id == Postulacion.organizacion_id)
+            .where(*_conditions(user, convocatoria_id, filtros))
+            .order_by(*FOLIO_ORDER))
+    return [tuple(row) for row in db.session.execute(stmt)]
+
+
+def desafio_titles(convocatoria_id: int) -> dict[int, str]:
+    return dict(db.session.execute(
+        sa.select(Desafio.id, Desafio.title).where(Desafio.convocatoria_id == convocatoria_id)).all())
 
 
 @dataclass(frozen=True)
@@ -194,10 +246,8 @@ def _bars(rows: list[tuple[str, str, int]]) -> list[Conteo]:
 
 def counts_by_region(user: User, convocatoria_id: int, filtros: Filtros) -> list[Conteo]:
     """Filtered submissions per region (one GROUP BY query), north to south; no region last."""
-    stmt = (sa.select(Postulacion.region, sa.func.count(Postulacion.id))
-            .join(Postulacion.organizacion)
-            .where(*_conditions(user, convocatoria_id, filtros))
-            .group_by(Postulacion.region))
+    stmt = _filtered(sa.select(Postulacion.region, sa.func.count()).select_from(Postulacion),
+                     user, convocatoria_id, filtros).group_by(Postulacion.region)
     counts: dict[str | None, int] = {code: n for code, n in db.session.execute(stmt)}
     rows = [(r.code, r.name, counts[r.code]) for r in REGIONS if r.code in counts]
     rows += [(code or "", code or "", n) for code, n in counts.items() if code not in REGIONS_BY_CODE]
@@ -205,13 +255,13 @@ def counts_by_region(user: User, convocatoria_id: int, filtros: Filtros) -> list
 
 
 def counts_by_desafio(user: User, convocatoria_id: int, filtros: Filtros) -> list[Conteo]:
-    """Filtered submissions per challenge (one GROUP BY query), in the call's challenge order."""
-    stmt = (sa.select(Desafio.id, Desafio.title, sa.func.count(Postulacion.id))
-            .select_from(Postulacion)
-            .join(Postulacion.organizacion)
-            .join(Postulacion.desafio)
-            .where(*_conditions(user, convocatoria_id, filtros))
-            .group_by(Desafio.id, Desafio.title, Desafio.position)
+    """Filtered submissions per challenge (one query), in the call's challenge order: the submissions are
+    counted first and only the few totals are joined to their challenge."""
+    counted = _filtered(
+        sa.select(Postulacion.desafio_id, sa.func.count().label("n")).select_from(Postulacion),
+        user, convocatoria_id, filtros).group_by(Postulacion.desafio_id).subquery()
+    stmt = (sa.select(Desafio.id, Desafio.title, counted.c.n)
+            .join(counted, counted.c.desafio_id == Desafio.id)
             .order_by(Desafio.position, Desafio.id))
     return _bars([(str(id_), title, count) for id_, title, count in db.session.execute(stmt)])
 

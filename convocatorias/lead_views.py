@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from flask import Blueprint, Flask, abort, render_template, request, send_file, url_for
+from flask import Blueprint, Flask, abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
@@ -14,7 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
-from convocatorias import exports, lead_queries, reminders, uploads
+from convocatorias import export_jobs, exports, lead_queries, reminders, uploads
 from convocatorias.labels import (
     ESTADO_LABELS,
     FIELD_LABELS,
@@ -23,7 +23,14 @@ from convocatorias.labels import (
     label_choices,
 )
 from convocatorias.lead_queries import STATUS_SENT, Filtros
-from convocatorias.models import Adjunto, Convocatoria, EstadoPostulacion, Postulacion, PostulacionVersion
+from convocatorias.models import (
+    Adjunto,
+    Convocatoria,
+    EstadoPostulacion,
+    Exportacion,
+    Postulacion,
+    PostulacionVersion,
+)
 from idea import add_nav_provider, add_start_provider, audit
 from idea.chile import region_choices, region_name
 from idea.extensions import db
@@ -172,18 +179,51 @@ def download(adjunto_id: int) -> Any:
 def _export(convocatoria_id: int, extension: str) -> Any:
     convocatoria = _load_call(convocatoria_id)
     _form, filtros = _filters_for(convocatoria)
-    postulaciones = lead_queries.all_submissions(current_user, convocatoria.id, filtros)
-    if extension == "csv":
-        data, mimetype = exports.export_csv(postulaciones), exports.CSV_MIMETYPE
-    else:
-        data, mimetype = exports.export_xlsx(postulaciones), exports.XLSX_MIMETYPE
+    rows = lead_queries.count_submissions(current_user, convocatoria.id, filtros)
+    if rows > export_jobs.async_threshold():
+        # Too many rows to hold a web worker: a job writes the file while a page shows its progress.
+        exportacion = export_jobs.request_export(current_user, convocatoria, extension, filtros, rows)
+        return redirect(url_for(".export_status", exportacion_id=exportacion.id))
+    records = lead_queries.export_records(current_user, convocatoria.id, filtros)
+    data = exports.export_bytes(extension, records, convocatoria.title,
+                                lead_queries.desafio_titles(convocatoria.id))
     # Personal data leaves the platform: who exported what is kept in the audit log.
     audit.record(current_user, "postulaciones.export", convocatoria,
-                 after={"format": extension, "filters": filtros.as_args(), "rows": len(postulaciones)})
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                         download_name=exports.filename(convocatoria, extension))
+                 after={"format": extension, "filters": filtros.as_args(), "rows": len(records)})
+    return _attachment(send_file(io.BytesIO(data), mimetype=exports.MIMETYPES[extension], as_attachment=True,
+                                 download_name=exports.filename(convocatoria, extension)))
+
+
+def _attachment(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _load_exportacion(exportacion_id: int) -> Exportacion:
+    exportacion = db.session.get(Exportacion, exportacion_id)
+    if exportacion is None or not export_jobs.can_view(current_user, exportacion):
+        abort(404)
+    return exportacion
+
+
+@bp.route("/exportaciones/<int:exportacion_id>")
+@access(LEAD)
+def export_status(exportacion_id: int) -> Any:
+    exportacion = _load_exportacion(exportacion_id)
+    return render_template("convocatorias/lead/export_status.html", exportacion=exportacion,
+                           ready=export_jobs.can_download(current_user, exportacion))
+
+
+@bp.route("/exportaciones/<int:exportacion_id>/descargar")
+@access(LEAD)
+def export_download(exportacion_id: int) -> Any:
+    exportacion = _load_exportacion(exportacion_id)
+    path = export_jobs.path_for(exportacion)
+    if not export_jobs.can_download(current_user, exportacion) or path is None or not path.is_file():
+        abort(404)
+    extension = exportacion.format
+    return _attachment(send_file(path, mimetype=exports.MIMETYPES[extension], as_attachment=True,
+                                 download_name=exports.filename(exportacion.convocatoria, extension)))
 
 
 @bp.route("/convocatorias/<int:convocatoria_id>/postulaciones.csv")
@@ -214,8 +254,10 @@ def _start(user: Any) -> list[dict[str, Any]]:
 
 
 def init_app(app: Flask) -> None:
-    """Plug in the lead's pages, their menu link and start card, and the `flask send-reminders` command."""
+    """Plug in the lead's pages, their menu link and start card, and the `send-reminders` and `clean-exports`
+    commands."""
     app.register_blueprint(bp)
     add_nav_provider(app, _nav)
     add_start_provider(app, _start)
     reminders.register_cli(app)
+    export_jobs.register_cli(app)

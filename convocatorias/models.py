@@ -215,6 +215,18 @@ class Organizacion(db.Model):
     owner: Mapped[User] = relationship()
 
 
+class ContadorFolio(db.Model):
+    """The last folio number given in a call: one row per call, locked while a folio is taken, so
+    concurrent submissions queue for a moment instead of colliding (and the numbers have no gaps)."""
+
+    __tablename__ = "contador_folio"
+
+    convocatoria_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("convocatoria.id", ondelete="CASCADE"), primary_key=True
+    )
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
 class EstadoPostulacion(enum.StrEnum):
     BORRADOR = "borrador"
     ENVIADA = "enviada"
@@ -378,3 +390,45 @@ class Recordatorio(db.Model):
     )
     kind: Mapped[str] = mapped_column(sa.String(10))  # "72h" or "24h"
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EstadoExportacion(enum.StrEnum):
+    PENDIENTE = "pendiente"
+    EN_CURSO = "en_curso"
+    LISTA = "lista"
+    FALLIDA = "fallida"
+
+
+class Exportacion(db.Model):
+    """A large export of submissions written by a background job: its progress, then its file for a while.
+
+    The file (under UPLOAD_DIR/exports) may be downloaded only by the person who asked for it, while the
+    call is still in their scope, until `expires_at`; then row and file are removed.
+    """
+
+    __tablename__ = "exportacion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    requested_by_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    convocatoria_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("convocatoria.id", ondelete="CASCADE"), index=True
+    )
+    format: Mapped[str] = mapped_column(sa.String(4))
+    filters: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    status: Mapped[EstadoExportacion] = mapped_column(
+        _enum(EstadoExportacion, 10), default=EstadoExportacion.PENDIENTE
+    )
+    rows_total: Mapped[int] = mapped_column(default=0)
+    rows_done: Mapped[int] = mapped_column(default=0)
+    stored_name: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+    convocatoria: Mapped[Convocatoria] = relationship()
+
+    @property
+    def percent(self) -> int:
+        if self.status == EstadoExportacion.LISTA:
+            return 100
+        return min(99, 100 * self.rows_done // self.rows_total) if self.rows_total else 0

@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -22,6 +23,7 @@ from convocatorias.models import (
     PERFIL_FIELDS,
     Adjunto,
     CambioEstado,
+    ContadorFolio,
     Convocatoria,
     Desafio,
     EstadoPostulacion,
@@ -49,7 +51,6 @@ ORGANIZACION_FIELDS: tuple[str, ...] = (
 
 # Fields of the simple profile that hold free text (stored as "" when empty) and those stored as NULL.
 _TEXT_FIELDS = frozenset({"title", "problem", "solution", "beneficiaries", "coproduction", "team"})
-_FOLIO_ATTEMPTS = 5
 
 
 class PostulacionError(ValueError):
@@ -141,6 +142,14 @@ def save_organizacion(actor: User, data: Mapping[str, Any]) -> Organizacion:
         audit.record(actor, "organizacion.updated", organizacion,
                      before={k: before[k] for k in changed}, after={k: after[k] for k in changed})
     return organizacion
+
+
+class AlreadySent(PostulacionError):
+    """The draft was sent by an earlier request (a double click): nothing to do, nothing went wrong."""
+
+    def __init__(self, p: Postulacion) -> None:
+        super().__init__(_("Your idea had already been sent; its folio is %(folio)s.", folio=p.folio))
+        self.postulacion = p
 
 
 def _rut_taken() -> PostulacionError:
@@ -317,6 +326,11 @@ def update_postulacion(actor: User, p: Postulacion, data: Mapping[str, Any], *,
     """
     now = chile.utcnow()
     _require_owner(actor, p)
+    seen_status = p.status
+    _lock(p)
+    if submit and seen_status == EstadoPostulacion.BORRADOR and p.status != EstadoPostulacion.BORRADOR:
+        # A second click on "Submit" (or a replayed request) arrived while the first one was sending.
+        raise AlreadySent(p)
     if p.status not in EDITABLE_STATES:
         raise PostulacionError(_("This submission can no longer be changed."))
     _check_deadline(p.convocatoria, now)
@@ -347,6 +361,14 @@ def update_postulacion(actor: User, p: Postulacion, data: Mapping[str, Any], *,
     return bool(changed)
 
 
+def _lock(p: Postulacion) -> None:
+    """Lock the submission's row until the transaction ends (PostgreSQL) and reload what it holds, so two
+    requests changing it at once run one after the other and the second sees what the first did."""
+    db.session.scalars(
+        sa.select(Postulacion).where(Postulacion.id == p.id).with_for_update()
+        .execution_options(populate_existing=True)).one()
+
+
 def _send(actor: User, p: Postulacion, now: datetime) -> None:
     """Give a checked draft its folio and send it: version 1, status history, audit, receipt e-mail."""
     _assign_folio(p, now)
@@ -362,26 +384,35 @@ def _send(actor: User, p: Postulacion, now: datetime) -> None:
                   link=external_url("convocatorias_applicant.detail", postulacion_id=p.id))
 
 
+def _next_folio_number(convocatoria_id: int) -> int:
+    """Take the next folio number of a call from its counter row, locked until the transaction ends.
+
+    Concurrent submissions to the same call wait on the lock (PostgreSQL; SQLite serialises writers
+    anyway) instead of racing for max()+1, and a rolled-back submission gives its number back.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # The first folio of a call creates its counter, starting after any number already given.
+    highest = sa.func.coalesce(sa.func.max(Postulacion.folio_number), 0)
+    seed = sa.select(sa.literal(convocatoria_id), highest).where(
+        Postulacion.convocatoria_id == convocatoria_id)
+    db.session.execute(
+        insert(ContadorFolio).from_select(["convocatoria_id", "last_number"], seed).on_conflict_do_nothing())
+    counter = db.session.scalars(
+        sa.select(ContadorFolio).where(ContadorFolio.convocatoria_id == convocatoria_id)
+        .with_for_update().execution_options(populate_existing=True)
+    ).one()
+    counter.last_number += 1
+    return counter.last_number
+
+
 def _assign_folio(p: Postulacion, now: datetime) -> None:
-    """The next folio number of the call; the unique (call, number) constraint settles a race, and the
-    loser tries the following number inside a savepoint, leaving the rest of the transaction intact."""
-    for _attempt in range(_FOLIO_ATTEMPTS):
-        number = (db.session.scalar(
-            sa.select(sa.func.max(Postulacion.folio_number)).where(
-                Postulacion.convocatoria_id == p.convocatoria_id)
-        ) or 0) + 1
-        try:
-            with db.session.begin_nested():
-                p.folio_number = number
-                p.folio = f"{p.convocatoria.folio_prefix}{number:04d}"
-                p.status = EstadoPostulacion.ENVIADA
-                p.submitted_at = now
-                db.session.flush()
-            return
-        except IntegrityError:
-            continue
-    raise PostulacionError(_("Many ideas are being sent right now and yours could not get a folio. "
-                             "Try again in a moment."))
+    """Give the submission the next folio of its call and mark it sent."""
+    number = _next_folio_number(p.convocatoria_id)
+    p.folio_number = number
+    p.folio = f"{p.convocatoria.folio_prefix}{number:04d}"
+    p.status = EstadoPostulacion.ENVIADA
+    p.submitted_at = now
 
 
 def withdraw_postulacion(actor: User, p: Postulacion) -> None:

@@ -20,12 +20,14 @@ __all__ = [
     "business_deadline",
     "compute_check_digit",
     "end_of_day_santiago",
+    "exists_in_santiago",
     "format_clp",
     "format_date_es",
     "format_datetime_es",
     "format_rut",
     "from_santiago",
     "is_business_day",
+    "is_ambiguous_in_santiago",
     "is_valid_rut",
     "normalize_rut",
     "parse_clp",
@@ -261,10 +263,25 @@ def _wall(dt: datetime) -> datetime:
     return dt.replace(tzinfo=None, fold=0)
 
 
-def from_santiago(local_naive: datetime) -> datetime:
+def exists_in_santiago(local_naive: datetime) -> bool:
+    """Whether a Santiago wall-clock time happens at all (it does not inside a spring-forward gap)."""
+    wall = _wall(local_naive)
+    return _wall(wall.replace(tzinfo=SANTIAGO).astimezone(UTC).astimezone(SANTIAGO)) == wall
+
+
+def is_ambiguous_in_santiago(local_naive: datetime) -> bool:
+    """Whether a Santiago wall-clock time happens twice (the hour repeated when clocks go back)."""
+    wall = _wall(local_naive)
+    first = wall.replace(tzinfo=SANTIAGO, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=SANTIAGO, fold=1).astimezone(UTC)
+    return first != second and exists_in_santiago(wall)
+
+
+def from_santiago(local_naive: datetime, *, later: bool = False) -> datetime:
     """Convert a naive Santiago wall-clock time to an aware UTC datetime.
 
-    Ambiguous times (clocks going back) resolve to the first occurrence (fold=0).
+    Ambiguous times (clocks going back) resolve to the first occurrence, or to the second with `later`
+    (what a deadline wants: it never closes while the clock may still show the time typed).
     Non-existent times (inside a spring-forward gap) move forward to the first valid
     instant, i.e. the moment the clocks jumped. Aware inputs are simply converted to UTC.
     """
@@ -273,7 +290,7 @@ def from_santiago(local_naive: datetime) -> datetime:
     wall = local_naive.replace(fold=0)
     candidate = wall.replace(tzinfo=SANTIAGO).astimezone(UTC)
     if _wall(candidate.astimezone(SANTIAGO)) == wall:
-        return candidate
+        return wall.replace(tzinfo=SANTIAGO, fold=1).astimezone(UTC) if later else candidate
     # In a gap: fold=0 and fold=1 land on either side of the transition instant.
     bounds = sorted([candidate, wall.replace(tzinfo=SANTIAGO, fold=1).astimezone(UTC)])
     return _first_instant_at_or_after(wall, bounds[0], bounds[1])
@@ -299,11 +316,7 @@ def end_of_day_santiago(d: date) -> datetime:
     """
     if isinstance(d, datetime):
         d = d.date()
-    local = datetime.combine(d, time(23, 59, 59))
-    later = local.replace(tzinfo=SANTIAGO, fold=1).astimezone(UTC)
-    if _wall(later.astimezone(SANTIAGO)) == local:
-        return later
-    return from_santiago(local)
+    return from_santiago(datetime.combine(d, time(23, 59, 59)), later=True)
 
 
 # ---------------------------------------------------------------------------

@@ -86,6 +86,9 @@ class Config:
         self.PUBLIC_BASE_URL = _public_base_url(env.get("PUBLIC_BASE_URL") or DEFAULT_PUBLIC_BASE_URL)
         # Host names the app answers to (Flask refuses others with 400); unset in development: any host.
         self.TRUSTED_HOSTS = _host_list(env.get("TRUSTED_HOSTS")) or None
+        # Exports of more rows than this are written by a background job; its file is kept this many hours.
+        self.EXPORT_ASYNC_ROWS = int(env.get("EXPORT_ASYNC_ROWS", "3000"))
+        self.EXPORT_TTL_HOURS = float(env.get("EXPORT_TTL_HOURS", "24"))
         # Proxies in front of the app whose X-Forwarded-For/-Proto headers are trusted (rate limits key on
         # the client's address, so behind a proxy this must be set or everyone shares one limit).
         self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))

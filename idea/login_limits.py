@@ -101,7 +101,7 @@ def _counting(action: Callable[[FixedWindowRateLimiter], T], disabled: T) -> T:
         fallback = getattr(limiter, "_fallback_limiter", None)
         if fallback is None or strategy.storage is fallback.storage:
             raise
-        log.warning("Rate limit storage unreachable (%s): falling back to in-memory counting of log-in attempts", error)
+        log.warning("Rate limit storage unreachable (%s): falling back to in-memory counting", error)
         limiter._storage_dead = True
         return action(FixedWindowRateLimiter(fallback.storage))
 

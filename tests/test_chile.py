@@ -478,3 +478,20 @@ def test_format_datetime_es():
     assert format_datetime_es(datetime(2026, 6, 1, 3, 59, tzinfo=UTC)) == "31 de mayo de 2026, 23:59"
     assert format_datetime_es(end_of_day_santiago(date(2026, 5, 31))) == "31 de mayo de 2026, 23:59"
     assert format_datetime_es(datetime(2026, 1, 2, 12, 5)) == "2 de enero de 2026, 09:05"
+
+
+def test_from_santiago_later_takes_the_second_of_a_repeated_time():
+    wall = datetime(2026, 4, 4, 23, 30)
+    assert from_santiago(wall, later=True) == datetime(2026, 4, 5, 3, 30, tzinfo=UTC)
+    assert from_santiago(datetime(2026, 5, 31, 23, 59), later=True) == datetime(2026, 6, 1, 3, 59, tzinfo=UTC)
+    assert from_santiago(datetime(2026, 9, 6, 0, 30), later=True) == datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
+
+
+def test_which_wall_times_do_not_exist_or_happen_twice():
+    from idea.chile import exists_in_santiago, is_ambiguous_in_santiago
+
+    assert not exists_in_santiago(datetime(2026, 9, 6, 0, 30))
+    assert exists_in_santiago(datetime(2026, 9, 6, 1, 0)) and exists_in_santiago(datetime(2026, 4, 4, 23, 30))
+    assert is_ambiguous_in_santiago(datetime(2026, 4, 4, 23, 59, 59))
+    assert not is_ambiguous_in_santiago(datetime(2026, 4, 5, 0, 0))
+    assert not is_ambiguous_in_santiago(datetime(2026, 9, 6, 0, 30))

@@ -600,3 +600,38 @@ def test_admins_get_a_menu_link_and_can_bind_roles_to_a_call(
     assert f'href="{BASE}/"' in text(admin.get("/admin/"))
     page = text(admin.get("/admin/usuarios/invitar"))
     assert "Fondo IDEA Regiones (2027)" in page
+
+
+# --- Chilean clock changes ---------------------------------------------------------------------------
+
+def test_a_deadline_on_the_repeated_hour_is_the_later_one_whatever_the_precision_typed(admin: Any) -> None:
+    """On 4 April 2026 clocks go back at midnight, so 23:00-23:59:59 happens twice: a deadline typed to the
+    second, to the minute or as a bare date closes at the same, later instant."""
+    for typed in ("2026-04-04T23:59:59", "2026-04-04T23:59", "2026-04-04 23:59:59", "2026-04-04"):
+        response = admin.post(f"{BASE}/nueva", data=call_form(
+            year="2026", submissions_open_at="2026-03-01T09:00", submissions_close_at=typed))
+        assert response.status_code == 302
+    assert {c.submissions_close_at for c in calls()} == {datetime(2026, 4, 5, 3, 59, 59, tzinfo=UTC)}
+    # A start date on the repeated hour keeps the first one (it never opens late either).
+    admin.post(f"{BASE}/nueva", data=call_form(year="2026", submissions_open_at="2026-04-04T23:30:00"))
+    assert calls()[-1].submissions_open_at == datetime(2026, 4, 5, 2, 30, tzinfo=UTC)
+
+
+def test_the_admin_is_told_when_a_time_typed_does_not_exist_in_chile(login_as: Callable[..., Any]) -> None:
+    admin = login_as(Role.ADMIN)  # in Spanish, as the admin reads it
+    response = admin.post(f"{BASE}/nueva", data=call_form(
+        year="2026", submissions_open_at="2026-09-06", submissions_close_at="2026-09-06T00:30",
+        vote_close_at="2026-04-04T23:59"), follow_redirects=True)
+    assert response.status_code == 200
+    [call] = calls()
+    assert call.submissions_open_at == call.submissions_close_at == datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
+    page = text(response)
+    assert ("Cierre de postulaciones: la hora 00:30 del 06-09-2026 no existe en Chile (cambio de horario); "
+            "se guardó 01:00.") in page
+    assert "la hora 00:00 del 06-09-2026 no existe en Chile (cambio de horario); se guardó 01:00." in page
+    assert "la hora 23:59 del 04-04-2026 ocurre dos veces en Chile" in page
+    # Saving again what is now on screen says nothing more.
+    again = admin.post(f"{BASE}/{call.id}/editar", data=call_form(
+        year="2026", submissions_open_at="2026-09-06T01:00", submissions_close_at="2026-09-06T01:00"),
+        follow_redirects=True)
+    assert "no existe en Chile" not in text(again)

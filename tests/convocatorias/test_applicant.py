@@ -237,39 +237,6 @@ def test_folios_are_sequential_per_call(applicant: Any, make_convocatoria: Calla
     assert folios == ["IDEA-2026-0042", "IDEA-2026-0043"]
 
 
-def test_folio_race_takes_the_next_number_inside_a_savepoint(
-        app: Any, applicant: Any, call: Any, make_postulacion: Callable[..., Postulacion],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two requests read the same max(folio_number): the loser's flush fails and it takes the next one."""
-    from convocatorias import postulaciones
-
-    convocatoria, desafio = call
-    rival = make_postulacion(desafio, status=EstadoPostulacion.ENVIADA)
-    rival.folio_number, rival.folio = 1, "IDEA-2026-0001"
-    db.session.commit()
-    draft = make_postulacion(desafio, applicant.org)
-    real_scalar = db.session.scalar
-    stale = iter([0])  # the first max() read misses the rival's folio, as a concurrent request would
-
-    def scalar(statement: Any, *args: Any, **kwargs: Any) -> Any:
-        if "max(postulacion.folio_number)" in str(statement):
-            value = next(stale, None)
-            if value is not None:
-                return value
-        return real_scalar(statement, *args, **kwargs)
-
-    with app.test_request_context():
-        monkeypatch.setattr(db.session, "scalar", scalar)
-        user = db.session.get(User, applicant.user.id)
-        p = db.session.get(Postulacion, draft.id)
-        data = {**profile_form(desafio), "requested_amount": 25_000_000, "beneficiaries_count": 120}
-        postulaciones.update_postulacion(user, p, data, submit=True)
-        monkeypatch.undo()
-        assert p.folio == "IDEA-2026-0002" and p.status == EstadoPostulacion.ENVIADA
-        db.session.rollback()
-    assert rival.folio == "IDEA-2026-0001"
-
-
 # --- the rules of the call: 422, a message next to the field, nothing saved ---------------------------------
 
 @pytest.mark.parametrize(("fields", "field", "message"), [
