@@ -129,7 +129,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_core(app: Flask) -> None:
-    from idea import admin, auth, errors, filters, views
+    from idea import admin, auth, errors, filters, form_helpers, views
     from idea.cli import register_cli
     from idea.jobs import commit
     from idea.permissions import enforce_access
@@ -171,4 +171,5 @@ def _register_core(app: Flask) -> None:
     app.register_blueprint(views.bp)
     errors.register(app)
     filters.register(app)
+    form_helpers.register(app)
     register_cli(app)
