@@ -255,14 +255,14 @@ def review(postulacion_id: int) -> Any:
 
 def _render_review(p: Postulacion, problems: list[tuple[str | None, str]], form: EmptyForm,
                    status: int) -> Any:
-    return render_template(TEMPLATES + "review.html", p=p, form=form, problems=[
-        {"message": message, "target": _field_anchor(name)} for name, message in problems]), status
+    edit = url_for(".edit", postulacion_id=p.id)
+    return render_template(TEMPLATES + "review.html", p=p, form=form, page_errors=[
+        {"message": message, "href": f"{edit}#{_field_anchor(name)}" if name else ""}
+        for name, message in problems]), status
 
 
-def _field_anchor(name: str | None) -> str:
+def _field_anchor(name: str) -> str:
     # The id of the control on the edit page; a group of radios is reached through its first option.
-    if name is None:
-        return ""
     return f"{name}-0" if name == "maturity" else name
 
 

@@ -62,7 +62,10 @@ def max_length(field: Field) -> int | None:
 
 @pass_context
 def page_has_errors(context: Context) -> bool:
-    """Whether a form the page shows was refused: the title then starts with "Error: "."""
+    """Whether a form the page shows was refused, or the view passed `page_errors` (problems it lists in an
+    error summary without a form of its own): the title then starts with "Error: "."""
+    if context.get("page_errors"):
+        return True
     return any(isinstance(value, Form) and value.errors for value in context.get_all().values())
 
 
