@@ -60,7 +60,8 @@ def test_save_and_review_keeps_a_draft_and_the_review_page_lists_every_answer_wi
     html = applicant.get(f"/mis-postulaciones/{p.id}/revisar").get_data(as_text=True)
     assert "<h1>Revisa tu postulación</h1>" in html
     for text in ("Huertos comunitarios en la población", "Las familias no tienen acceso a verduras frescas.",
-                 "La Pintana", "Metropolitana de Santiago", "$25.000.000", "Idea clara", "120", desafio.title):
+                 "La Pintana", "Metropolitana de Santiago", "$25.000.000", "Idea clara", "120",
+                 desafio.title):
         assert text in html
     edit = f"/mis-postulaciones/{p.id}/editar"
     for anchor in ("desafio_id", "title", "problem", "solution", "beneficiaries", "beneficiaries_count",
@@ -214,7 +215,8 @@ def test_the_organisation_form_checks_the_comuna_against_the_region(login_as: Ca
     data = {"name": "Junta de Vecinos", "rut": "65.123.456-5",
             "tipo": "sin_fines_de_lucro", "region": "08", "comuna": "Temuco", "submit": "1"}
     refused = client.post("/mi-organizacion", data=data)
-    assert refused.status_code == 422 and "Temuco no está en la región Biobío" in refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Temuco no está en la región Biobío" in refused.get_data(as_text=True)
     data["comuna"] = "Concepcion"  # without the accent: stored under the official name
     assert client.post("/mi-organizacion", data=data).status_code == 302
     assert db.session.scalars(sa.select(Organizacion.comuna)).one() == "Concepción"
