@@ -1,6 +1,6 @@
 """Forms as GOV.UK makes them, on every form through the shared macros: after a refused submit an error
-summary at the top ("Hay un problema", role=alert) lists each problem as a link to its field, the page title starts
-with "Error:", the inline errors stay; limits, number keyboards and the meaning of each option are shown."""
+summary at the top ("Hay un problema", role=alert) lists each problem as a link to its field, the page title
+starts with "Error:", the inline errors stay; limits, number keyboards and each option's meaning are shown."""
 
 from __future__ import annotations
 
