@@ -60,17 +60,32 @@ def max_length(field: Field) -> int | None:
     return limit if field.type == "TextAreaField" or limit >= _HINT_FROM else None
 
 
+def _refused_forms(context: Context) -> list[Form]:
+    forms: dict[int, Form] = {}
+    for value in context.get_all().values():
+        if isinstance(value, Form) and value.errors:
+            forms.setdefault(id(value), value)
+    return list(forms.values())
+
+
+@pass_context
+def page_problems(context: Context) -> list[Any]:
+    """The problems of the page for the error summary base.html draws above the heading: those of every
+    refused form it renders, then `page_errors` a view passes for a page without fields of its own (each
+    a mapping with `message` and `href`, a link to the field on another page)."""
+    problems: list[Any] = [p for form in _refused_forms(context) for p in form_problems(form)]
+    return problems + list(context.get("page_errors") or [])
+
+
 @pass_context
 def page_has_errors(context: Context) -> bool:
-    """Whether a form the page shows was refused, or the view passed `page_errors` (problems it lists in an
-    error summary without a form of its own): the title then starts with "Error: "."""
-    if context.get("page_errors"):
-        return True
-    return any(isinstance(value, Form) and value.errors for value in context.get_all().values())
+    """Whether the page shows an error summary: its title then starts with "Error: "."""
+    return bool(context.get("page_errors")) or bool(_refused_forms(context))
 
 
 def register(app: Flask) -> None:
     app.add_template_global(form_problems)
     app.add_template_global(page_has_errors)
+    app.add_template_global(page_problems)
     app.add_template_filter(max_length)
     app.add_template_filter(format_number, "thousands")
