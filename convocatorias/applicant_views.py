@@ -302,7 +302,9 @@ def _next_steps(c: Convocatoria) -> list[dict[str, Any]]:
         (c.vote_open_at, _("The public vote opens.")),
         (c.committee_at, _("The committee chooses the ideas that become pilots.")),
     ]
-    return [{"at": at, "text": text} for at, text in steps if at is not None]
+    # The deadline is to the minute; the later steps are days.
+    return [{"at": at, "text": text, "with_time": at is c.submissions_close_at}
+            for at, text in steps if at is not None]
 
 
 @bp.route("/mis-postulaciones/<int:postulacion_id>/retirar", methods=["GET", "POST"])

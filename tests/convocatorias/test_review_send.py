@@ -57,6 +57,9 @@ def test_save_and_review_keeps_a_draft_and_the_review_page_lists_every_answer_wi
     assert p.status == EstadoPostulacion.BORRADOR and p.folio is None
     assert outbox.to(applicant.user.email) == []
 
+    detail = applicant.get(f"/mis-postulaciones/{p.id}").get_data(as_text=True)
+    assert f'href="/mis-postulaciones/{p.id}/revisar">Revisar y enviar</a>' in detail
+
     html = applicant.get(f"/mis-postulaciones/{p.id}/revisar").get_data(as_text=True)
     assert "<h1>Revisa tu postulación</h1>" in html
     for text in ("Huertos comunitarios en la población", "Las familias no tienen acceso a verduras frescas.",
@@ -93,6 +96,7 @@ def test_send_from_the_review_page_gives_the_folio_panel_next_steps_and_a_printa
     panel = re.search(r'<div class="panel-confirmation">(.*?)</div>', html, re.S).group(1)
     assert "Postulación enviada" in panel and "IDEA-2026-0001" in panel
     assert "Qué pasa ahora" in html
+    assert chile.format_datetime_es(convocatoria.submissions_close_at) in html
     for at in (convocatoria.submissions_close_at, convocatoria.admissibility_end_at,
                convocatoria.evaluation_end_at, convocatoria.committee_at):
         assert chile.format_date_es(at) in html
