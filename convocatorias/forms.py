@@ -13,6 +13,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import EmailField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import TextInput
 
 from convocatorias.labels import MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label_choices
 from convocatorias.models import PERFIL_FIELDS, Convocatoria
@@ -96,7 +97,9 @@ class PostulacionForm(FlaskForm):
                              description=_l("What would you do, and what makes it different?"))
     beneficiaries = TextAreaField(_l("Who benefits"), validators=[Optional(), Length(max=LONG_TEXT)],
                                   description=_l("The people or families the idea is for."))
-    beneficiaries_count = IntegerField(_l("How many people would benefit"),
+    # A text box with the numeric keyboard rather than type=number (which scrolls and rounds, per GOV.UK).
+    beneficiaries_count = IntegerField(_l("How many people would benefit"), widget=TextInput(),
+                                       render_kw={"inputmode": "numeric"},
                                        validators=[Optional(), NumberRange(min=1, max=100_000_000)])
     region = SelectField(_l("Region where the idea would be carried out"), validators=[Optional()],
                          choices=_region_choices())
