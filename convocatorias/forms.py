@@ -44,6 +44,11 @@ class ComunaField(SelectField):
 
     def process_data(self, value: Any) -> None:
         comuna = comunas.find(value) if isinstance(value, str) else None
+        if comuna is None and isinstance(value, str) and value.strip():
+            # A stored value outside the list stays visible (and selected) rather than vanishing on the next
+            # save; saving it is refused with a message asking to choose from the list.
+            self.choices = {None: [*self.choices[None], (value, value)],
+                            **{k: v for k, v in self.choices.items() if k is not None}}
         super().process_data(comuna.name if comuna else value)
 
 

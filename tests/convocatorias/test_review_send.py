@@ -232,3 +232,14 @@ def test_a_stored_comuna_from_before_the_list_is_shown_under_its_official_name(
     p = make_postulacion(desafio, applicant.org, region="12", comuna="Puerto Natales")
     html = applicant.get(f"/mis-postulaciones/{p.id}/editar").get_data(as_text=True)
     assert re.search(r'<option selected value="Natales">|<option value="Natales" selected>', html)
+
+
+def test_a_stored_comuna_outside_the_list_stays_visible_and_must_be_chosen_again(
+        applicant: Any, call: Any, make_postulacion: Callable[..., Any]) -> None:
+    convocatoria, desafio = call
+    p = make_postulacion(desafio, applicant.org, region="13", comuna="Villa Los Héroes")
+    html = applicant.get(f"/mis-postulaciones/{p.id}/editar").get_data(as_text=True)
+    assert re.search(r'<option selected value="Villa Los Héroes">', html)
+    response = applicant.post(f"/mis-postulaciones/{p.id}/editar",
+                              data=profile_form(desafio, button="save_draft", comuna="Villa Los Héroes"))
+    assert response.status_code == 422 and "Elige una comuna de la lista" in response.get_data(as_text=True)
