@@ -39,6 +39,8 @@ class ComunaField(SelectField):
     """
 
     def __init__(self, label: Any = None, validators: Any = None, **kwargs: Any) -> None:
+        # forms.js narrows the list to the region chosen in the form's `region` select, when scripts run.
+        kwargs.setdefault("render_kw", {"data-filter-by": "region"})
         super().__init__(label, validators, validate_choice=False, **kwargs)
         self.choices = {None: [_choose(_l("Choose a commune"))], **comunas.comuna_choices()}
 

@@ -57,6 +57,10 @@ def test_an_applicant_sends_an_idea_from_registration_to_receipt(
     summary.locator("a[href='#comuna']").click()
     assert page.evaluate("document.activeElement.id") == "comuna"
 
+    # With the region chosen, the comuna list shows that region's comunas only.
+    assert page.locator("#comuna optgroup").count() == 1
+    assert page.locator("#comuna optgroup").get_attribute("label") == "Coquimbo"
+    assert page.locator("#comuna option").count() == 16  # "Elige una comuna" and the 15 of Coquimbo
     page.select_option("#tipo", "grupo_informal")
     page.select_option("#comuna", "Vicuña")
     page.fill("#contact_email", EMAIL)
