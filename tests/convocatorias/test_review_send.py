@@ -243,3 +243,29 @@ def test_a_stored_comuna_outside_the_list_stays_visible_and_must_be_chosen_again
     response = applicant.post(f"/mis-postulaciones/{p.id}/editar",
                               data=profile_form(desafio, button="save_draft", comuna="Villa Los Héroes"))
     assert response.status_code == 422 and "Elige una comuna de la lista" in response.get_data(as_text=True)
+
+
+def test_sending_from_the_review_page_after_the_deadline_is_refused(applicant: Any, call: Any,
+                                                                    outbox: Any) -> None:
+    convocatoria, desafio = call
+    p = _draft(applicant, convocatoria, desafio)
+    convocatoria.submissions_close_at = chile.utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    response = applicant.post(f"/mis-postulaciones/{p.id}/enviar")
+    assert response.status_code == 422
+    assert "plazo" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Postulacion, p.id).folio is None and outbox.to(applicant.user.email) == []
+
+
+def test_sending_from_the_review_page_keeps_the_cap_of_the_call(applicant: Any, call: Any,
+                                                              make_postulacion: Callable[..., Any]) -> None:
+    convocatoria, desafio = call  # one submission per organisation
+    make_postulacion(desafio, applicant.org, status=EstadoPostulacion.ENVIADA)
+    p = _draft(applicant, convocatoria, desafio)
+    response = applicant.post(f"/mis-postulaciones/{p.id}/enviar")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Hay un problema" in html and "(1)" in html
+    db.session.expire_all()
+    assert db.session.get(Postulacion, p.id).status == EstadoPostulacion.BORRADOR
