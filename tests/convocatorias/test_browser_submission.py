@@ -104,7 +104,9 @@ def test_an_applicant_sends_an_idea_from_registration_to_receipt(
     page.wait_for_url(re.compile(r"/mis-postulaciones/\d+/enviada$"))
     panel = page.locator(".panel-confirmation")
     assert "Postulación enviada" in panel.inner_text() and "IDEA-2026-0001" in panel.inner_text()
-    assert page.get_by_role("link", name="Imprimir comprobante").is_visible()
+    page.evaluate("window.print = () => { window.printed = true; }")
+    page.get_by_role("link", name="Imprimir comprobante").click()
+    assert page.evaluate("window.printed === true")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
     receipts = [m for m in outbox.to(EMAIL) if "IDEA-2026-0001" in m.subject]

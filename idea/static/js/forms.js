@@ -42,6 +42,7 @@
   }
 
   function init() {
+    document.documentElement.classList.add("js");
     document.querySelectorAll("select[data-filter-by]").forEach(filterByRegion);
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {
