@@ -269,3 +269,12 @@ def test_sending_from_the_review_page_keeps_the_cap_of_the_call(applicant: Any, 
     assert "Hay un problema" in html and "(1)" in html
     db.session.expire_all()
     assert db.session.get(Postulacion, p.id).status == EstadoPostulacion.BORRADOR
+
+
+def test_the_receipt_prints_without_the_site_menus() -> None:
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "idea" / "static" / "css" / "idea.css").read_text()
+    printed = css[css.index("@media print"):]
+    for selector in (".site-header", ".site-footer", ".actions", ".no-print"):
+        assert selector in printed.split("}")[0]
