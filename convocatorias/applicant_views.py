@@ -175,12 +175,29 @@ def new() -> Any:
         try:
             p = postulaciones.create_postulacion(actor, convocatoria, form.profile_data(),
                                                  submit=bool(form.submit.data))
+            _attach_chosen_files(p, form)
         except PostulacionError as error:
             _show_errors(form, error)
         else:
-            _flash_saved(p, sent_now=bool(form.submit.data))
-            return redirect(url_for(".detail", postulacion_id=p.id))
+            return _after_save(p, form, sent_now=bool(form.submit.data))
     return _render_form(form, convocatoria, None, INVALID if form.is_submitted() else 200)
+
+
+def _attach_chosen_files(p: Postulacion, form: PostulacionForm) -> bool:
+    """Attach the files chosen in the form itself; a refused file refuses the whole save (the request rolls
+    back), so the person is told and chooses again rather than finding half their work stored."""
+    files = form.archivo.data or []
+    for file in files:
+        postulaciones.add_adjunto(_actor(), p, file.stream, file.filename)
+    return bool(files)
+
+
+def _after_save(p: Postulacion, form: PostulacionForm, *, sent_now: bool = False,
+                changed: bool = True) -> Any:
+    if form.review.data and p.status == EstadoPostulacion.BORRADOR:
+        return redirect(url_for(".review", postulacion_id=p.id))
+    _flash_saved(p, sent_now=sent_now, changed=changed)
+    return redirect(url_for(".detail", postulacion_id=p.id))
 
 
 def _render_choose_call() -> Any:
@@ -220,6 +237,7 @@ def edit(postulacion_id: int) -> Any:
         was_draft = p.status == EstadoPostulacion.BORRADOR
         submit = bool(form.submit.data)
         try:
+            attached = _attach_chosen_files(p, form)
             changed = postulaciones.update_postulacion(actor, p, form.profile_data(), submit=submit)
         except postulaciones.AlreadySent as done:
             flash(done.message, "info")
@@ -227,9 +245,78 @@ def edit(postulacion_id: int) -> Any:
         except PostulacionError as error:
             _show_errors(form, error)
         else:
-            _flash_saved(p, sent_now=was_draft and submit, changed=changed)
-            return redirect(url_for(".detail", postulacion_id=p.id))
+            return _after_save(p, form, sent_now=was_draft and submit, changed=changed or attached)
     return _render_form(form, p.convocatoria, p, INVALID if form.is_submitted() else 200)
+
+
+# --- review, send, confirmation --------------------------------------------------------------------------
+
+@bp.route("/mis-postulaciones/<int:postulacion_id>/revisar")
+@access(LOGGED_IN)
+def review(postulacion_id: int) -> Any:
+    """"Revisa tu postulación": each answer with a link to change it, the attachments, the send button."""
+    p = _own(postulacion_id)
+    if p.status != EstadoPostulacion.BORRADOR:
+        return redirect(url_for(".sent" if p.folio else ".detail", postulacion_id=p.id))
+    if not permissions.can_edit_postulacion(_actor(), p, chile.utcnow()):
+        flash(_("This submission can no longer be changed: the deadline has passed or it is no longer "
+                "open for changes."), "info")
+        return redirect(url_for(".detail", postulacion_id=p.id))
+    return _render_review(p, postulaciones.sending_problems(p), EmptyForm(), 200)
+
+
+def _render_review(p: Postulacion, problems: list[tuple[str | None, str]], form: EmptyForm,
+                   status: int) -> Any:
+    edit = url_for(".edit", postulacion_id=p.id)
+    return render_template(TEMPLATES + "review.html", p=p, form=form, page_errors=[
+        {"message": message, "href": f"{edit}#{_field_anchor(name)}" if name else ""}
+        for name, message in problems]), status
+
+
+def _field_anchor(name: str) -> str:
+    # The id of the control on the edit page; a group of radios is reached through its first option.
+    return f"{name}-0" if name == "maturity" else name
+
+
+@bp.route("/mis-postulaciones/<int:postulacion_id>/enviar", methods=["POST"])
+@access(LOGGED_IN)
+def send(postulacion_id: int) -> Any:
+    p = _own(postulacion_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if p.status == EstadoPostulacion.ENVIADA:  # a second click, or the page sent again from history
+        return redirect(url_for(".sent", postulacion_id=p.id))
+    try:
+        postulaciones.send_postulacion(_actor(), p)
+    except PostulacionError as error:
+        return _render_review(p, error.problems, form, INVALID)
+    return redirect(url_for(".sent", postulacion_id=p.id))
+
+
+@bp.route("/mis-postulaciones/<int:postulacion_id>/enviada")
+@access(LOGGED_IN)
+def sent(postulacion_id: int) -> Any:
+    """The confirmation panel with the folio, what happens next and when, printable as the receipt."""
+    p = _own(postulacion_id)
+    if p.folio is None:
+        return redirect(url_for(".detail", postulacion_id=p.id))
+    return render_template(TEMPLATES + "sent.html", p=p, next_steps=_next_steps(p.convocatoria))
+
+
+def _next_steps(c: Convocatoria) -> list[dict[str, Any]]:
+    """The call's coming phases that have a date, in order: what happens and by when."""
+    steps = [
+        (c.submissions_close_at, _("Submissions close. Until then you can change or withdraw your idea.")),
+        (c.admissibility_end_at, _("We check that your idea meets the requirements of the call "
+                                   "(admissibility) and tell you the result by e-mail.")),
+        (c.evaluation_end_at, _("A team of reviewers evaluates the admissible ideas.")),
+        (c.vote_open_at, _("The public vote opens.")),
+        (c.committee_at, _("The committee chooses the ideas that become pilots.")),
+    ]
+    # The deadline is to the minute; the later steps are days.
+    return [{"at": at, "text": text, "with_time": at is c.submissions_close_at}
+            for at, text in steps if at is not None]
 
 
 @bp.route("/mis-postulaciones/<int:postulacion_id>/retirar", methods=["GET", "POST"])

@@ -28,6 +28,16 @@ MADUREZ_LABELS: dict[Madurez, Any] = {
     Madurez.IDEA_ESTUDIADA: _l("Studied and prototyped idea"),
 }
 
+# What each maturity level means, shown under its option so an applicant can place the idea honestly.
+MADUREZ_DESCRIPTIONS: dict[Madurez, Any] = {
+    Madurez.IDEA_VAGA: _l("You have seen the problem and have a first idea of how to tackle it, not yet "
+                          "worked out or tried."),
+    Madurez.IDEA_CLARA: _l("You know what you would do, for whom and how, and have talked it over with the "
+                           "people it is for, but have not tried it yet."),
+    Madurez.IDEA_ESTUDIADA: _l("You have studied the idea and tried it out in a prototype or a small test "
+                               "with the people it is for."),
+}
+
 ESTADO_LABELS: dict[EstadoPostulacion, Any] = {
     EstadoPostulacion.BORRADOR: _l("Draft"),
     EstadoPostulacion.ENVIADA: _l("Sent"),
@@ -107,7 +117,12 @@ def tipo_label(value: Any) -> str:
     return label(TIPO_ORGANIZACION_LABELS, value)
 
 
+def madurez_hints() -> dict[str, str]:
+    """Stored value -> description of each maturity level, for the hints of the radios."""
+    return {str(value): str(text) for value, text in MADUREZ_DESCRIPTIONS.items()}
+
+
 def register(app: Flask) -> None:
     """Let every template (and macro) say `estado_label(p.status)`, `madurez_label(…)`, `tipo_label(…)`."""
-    for helper in (estado_label, madurez_label, tipo_label):
+    for helper in (estado_label, madurez_label, tipo_label, madurez_hints):
         app.add_template_global(helper)

@@ -35,7 +35,7 @@ from convocatorias.models import (
     TipoOrganizacion,
 )
 from convocatorias.permissions import EDITABLE_STATES, is_owner
-from idea import audit, chile
+from idea import audit, chile, comunas
 from idea.extensions import db
 from idea.mail import external_url, send_email_to
 from idea.models import User
@@ -107,6 +107,7 @@ def save_organizacion(actor: User, data: Mapping[str, Any]) -> Organizacion:
                                       "digit after the hyphen.")))
     if values["region"] and values["region"] not in chile.REGIONS_BY_CODE:
         problems.append(("region", _("Choose a region from the list.")))
+    _check_comuna(values, problems)
     if values["tipo"]:
         try:
             values["tipo"] = TipoOrganizacion(values["tipo"])
@@ -150,6 +151,22 @@ class AlreadySent(PostulacionError):
     def __init__(self, p: Postulacion) -> None:
         super().__init__(_("Your idea had already been sent; its folio is %(folio)s.", folio=p.folio))
         self.postulacion = p
+def _check_comuna(values: dict[str, Any], problems: list[tuple[str | None, str]]) -> None:
+    """The comuna must be one of the official list and lie in the chosen region; it is stored under its
+    official name."""
+    if not values["comuna"]:
+        return
+    comuna = comunas.find(values["comuna"])
+    if comuna is None:
+        problems.append(("comuna", _("Choose a commune from the list.")))
+        return
+    region = values["region"]
+    if region in chile.REGIONS_BY_CODE and comuna.region != region:
+        problems.append(("comuna", _("%(comuna)s is not in the %(region)s region. Choose a commune of that "
+                                     "region, or change the region.", comuna=comuna.name,
+                                     region=chile.region_name(region))))
+        return
+    values["comuna"] = comuna.name
 
 
 def _rut_taken() -> PostulacionError:
@@ -247,6 +264,8 @@ def _check_profile(convocatoria: Convocatoria, values: dict[str, Any], *, comple
             names = ", ".join(chile.region_name(code, code) for code in desafio.region_codes)
             problems.append(("region", _("The challenge you chose only takes ideas for these regions: "
                                          "%(regions)s.", regions=names)))
+
+    _check_comuna(values, problems)
 
     if values["maturity"] is not None:
         try:
@@ -367,6 +386,26 @@ def _lock(p: Postulacion) -> None:
     db.session.scalars(
         sa.select(Postulacion).where(Postulacion.id == p.id).with_for_update()
         .execution_options(populate_existing=True)).one()
+def sending_problems(p: Postulacion) -> list[tuple[str | None, str]]:
+    """What stops the draft `p` from being sent as it stands (missing or invalid answers), without changing
+    it: the review page lists these, and `send_postulacion` refuses with the same ones."""
+    try:
+        _check_profile(p.convocatoria, _normalize_profile(p.profile_data()), complete=True)
+    except PostulacionError as error:
+        return error.problems
+    return []
+
+
+def send_postulacion(actor: User, p: Postulacion) -> None:
+    """Send the actor's draft as it was saved (the "Enviar postulación" button of the review page).
+
+    The same operation as saving with `submit`: owner, state, deadline, every field, the call's rules and
+    the organisation's cap are checked again here, whatever the review page showed.
+    """
+    _require_owner(actor, p)
+    if p.status != EstadoPostulacion.BORRADOR:
+        raise PostulacionError(_("This submission was already sent."))
+    update_postulacion(actor, p, p.profile_data(), submit=True)
 
 
 def _send(actor: User, p: Postulacion, now: datetime) -> None:

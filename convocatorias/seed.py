@@ -189,7 +189,7 @@ COMUNAS: dict[str, tuple[str, ...]] = {
     "07": ("Talca", "Curicó", "Linares"), "16": ("Chillán", "San Carlos"),
     "08": ("Concepción", "Coronel", "Los Ángeles", "Lota"), "09": ("Temuco", "Padre Las Casas", "Ercilla"),
     "14": ("Valdivia", "La Unión", "Panguipulli"), "10": ("Puerto Montt", "Osorno", "Castro"),
-    "11": ("Coyhaique", "Aysén"), "12": ("Punta Arenas", "Puerto Natales"),
+    "11": ("Coyhaique", "Aysén"), "12": ("Punta Arenas", "Natales"),
 }
 
 # Ideas per group: (title, problem, solution, who benefits); the title gets the comuna appended.

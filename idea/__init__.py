@@ -150,7 +150,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_core(app: Flask) -> None:
-    from idea import admin, audit, auth, branding, errors, filters, views
+    from idea import admin, audit, auth, branding, errors, filters, form_helpers, views
     from idea.cli import register_cli
     from idea.jobs import commit
     from idea.permissions import enforce_access
@@ -210,4 +210,5 @@ def _register_core(app: Flask) -> None:
     filters.register(app)
     audit.register_template_helpers(app)
     audit.register_core_labels(app)
+    form_helpers.register(app)
     register_cli(app)

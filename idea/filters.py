@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import Flask
 
@@ -27,7 +27,17 @@ def _fecha_hora(value: datetime | None) -> str:
     return format_datetime_es(value) if value else ""
 
 
+def iso_utc(value: datetime | None) -> str:
+    """A machine-readable instant for <time datetime>: UTC, whole seconds ("2026-05-31T03:59:59Z")."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:  # SQLite hands back naive values; everything stored is UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(iso_utc, "iso_utc")
     app.add_template_filter(format_clp, "clp")
     app.add_template_filter(_fecha, "fecha")
     app.add_template_filter(_fecha_hora, "fecha_hora")
