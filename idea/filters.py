@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from flask import Flask
 
@@ -27,10 +27,25 @@ def _fecha_hora(value: datetime | None) -> str:
     return format_datetime_es(value) if value else ""
 
 
+def datetime_attr(value: date | datetime | None) -> str:
+    """A machine-readable value for `<time datetime>`: whole seconds in UTC, or the day for a date.
+
+    HTML allows at most three digits of a second, and Python's isoformat() writes six.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes have no place in a page; convert to UTC first")
+        return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(format_clp, "clp")
     app.add_template_filter(_fecha, "fecha")
     app.add_template_filter(_fecha_hora, "fecha_hora")
+    app.add_template_filter(datetime_attr, "datetime_attr")
     app.add_template_filter(_safe_rut, "rut")
     app.add_template_filter(lambda code: region_name(code, default=code or ""), "region")
     app.add_template_filter(role_label, "role_label")

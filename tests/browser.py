@@ -83,28 +83,46 @@ def assert_accessible(page: Any) -> None:
 
 # --- sideways overflow ----------------------------------------------------------------------------
 
-# The element sticking out furthest to the right, not counting those inside a box that scrolls or clips
-# them (a table in a scroll region is fine); ties go to the innermost element, the likely culprit.
+# What sticks out furthest to the right, not counting what sits inside a box that scrolls or clips it (a table
+# in a scroll region is fine). Text and replaced elements (images, inputs) are what actually push the page
+# wider; the boxes around them are reported only when none of those sticks out.
 _WIDEST_JS = """
 () => {
   const vw = document.documentElement.clientWidth;
-  const clipped = (el) => {
-    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+  const clipped = (node) => {
+    for (let p = node.parentElement; p && p !== document.body; p = p.parentElement) {
       if (getComputedStyle(p).overflowX !== 'visible') return true;
     }
     return false;
   };
-  let worst = null, right = vw;
-  for (const el of document.body.querySelectorAll('*')) {
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 || r.right <= vw || r.right < right || clipped(el)) continue;
-    worst = el; right = r.right;
+  const name = (el) => '<' + el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+    + (el.classList.length ? '.' + [...el.classList].join('.') : '') + '>';
+  const short = (text) => (text || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
+  let found = null, right = vw;
+  const range = document.createRange();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.trim()) continue;
+    range.selectNodeContents(node);
+    const r = range.getBoundingClientRect();
+    if (r.width && r.right > right && !clipped(node)) {
+      found = `text "${short(node.textContent)}" in ${name(node.parentElement)}`; right = r.right;
+    }
   }
-  if (!worst) return null;
-  const id = worst.id ? '#' + worst.id : '';
-  const cls = worst.classList.length ? '.' + [...worst.classList].join('.') : '';
-  const text = (worst.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 60);
-  return `<${worst.tagName.toLowerCase()}${id}${cls}> reaching ${Math.round(right)}px: "${text}"`;
+  const replaced = 'img, svg, input, select, textarea, video, iframe, canvas';
+  for (const el of document.body.querySelectorAll(replaced)) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > right && !clipped(el)) { found = name(el); right = r.right; }
+  }
+  if (!found) {
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.width && r.right >= right && r.right > vw && !clipped(el)) {
+        found = `${name(el)} "${short(el.innerText)}"`; right = r.right;
+      }
+    }
+  }
+  return found && `${found} reaching ${Math.round(right)}px`;
 }
 """
 
