@@ -156,7 +156,11 @@ def vnu_errors(files: list[Path]) -> dict[Path, list[str]]:
         capture_output=True, text=True, timeout=300, check=False,
     )
     # vnu writes its report to stderr and exits 1 when it found errors.
-    report = json.loads(completed.stderr or completed.stdout)
+    try:
+        report = json.loads(completed.stderr or completed.stdout)
+    except json.JSONDecodeError:
+        failure = f"vnu did not run (exit {completed.returncode}): {completed.stderr[:500]}"
+        raise AssertionError(failure) from None
     by_name = {f.resolve().as_uri(): f for f in files}
     by_name.update({f"file:{f.resolve()}": f for f in files})
     errors: dict[Path, list[str]] = {}
