@@ -27,20 +27,25 @@ def _fecha_hora(value: datetime | None) -> str:
     return format_datetime_es(value) if value else ""
 
 
-def iso_utc(value: datetime | None) -> str:
-    """A machine-readable instant for <time datetime>: UTC, whole seconds ("2026-05-31T03:59:59Z")."""
+def datetime_attr(value: date | datetime | None) -> str:
+    """A machine-readable value for `<time datetime>`: whole seconds in UTC, or the day for a date.
+
+    HTML allows at most three digits of a second, and Python's isoformat() writes six.
+    """
     if value is None:
         return ""
-    if value.tzinfo is None:  # SQLite hands back naive values; everything stored is UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # everything stored is UTC; a naive value is a UTC one read back plainly
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return value.isoformat()
 
 
 def register(app: Flask) -> None:
-    app.add_template_filter(iso_utc, "iso_utc")
     app.add_template_filter(format_clp, "clp")
     app.add_template_filter(_fecha, "fecha")
     app.add_template_filter(_fecha_hora, "fecha_hora")
+    app.add_template_filter(datetime_attr, "datetime_attr")
     app.add_template_filter(_safe_rut, "rut")
     app.add_template_filter(lambda code: region_name(code, default=code or ""), "region")
     app.add_template_filter(role_label, "role_label")

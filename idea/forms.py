@@ -100,7 +100,10 @@ class ProfileForm(FlaskForm):
 
 
 def _role_choices(include_postulante: bool = True) -> list[tuple[str, str]]:
-    return [(r.value, role_label(r)) for r in Role if include_postulante or r != Role.POSTULANTE]
+    # An empty first option: nothing is pre-chosen (not even "Administrator"), and a required <select>
+    # must start with a placeholder to be valid HTML.
+    roles = [(r.value, role_label(r)) for r in Role if include_postulante or r != Role.POSTULANTE]
+    return [("", _l("Choose a role"))] + roles
 
 
 class GrantRoleForm(FlaskForm):
@@ -138,5 +141,6 @@ class AuditFilterForm(FlaskForm):
     action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=80)])
     object_id = StringField(_l("Object id"), validators=[Optional(), Length(max=80)])
-    date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional(), Length(max=10)])
-    date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[Optional(), Length(max=10)])
+    # Shown as <input type="date">, which may not carry maxlength (so no Length here); the view parses them.
+    date_from = StringField(_l("From (YYYY-MM-DD)"), validators=[Optional()])
+    date_to = StringField(_l("To (YYYY-MM-DD)"), validators=[Optional()])

@@ -64,7 +64,7 @@ def test_a_large_export_becomes_a_job_with_a_progress_page_and_a_download(
     page = lead.get(f"/gestion/exportaciones/{exportacion.id}")
     assert page.status_code == 200
     assert f"/gestion/exportaciones/{exportacion.id}/descargar" in page.text
-    assert 'http-equiv="refresh"' not in page.text  # finished: the page stops reloading
+    assert 'data-poll=' not in page.text  # finished: the page stops reloading
 
     download = lead.get(f"/gestion/exportaciones/{exportacion.id}/descargar")
     assert download.status_code == 200
@@ -93,7 +93,7 @@ def test_a_pending_export_shows_its_progress_and_reloads(app: Flask, lead: Any, 
     db.session.add(exportacion)
     db.session.commit()
     page = lead.get(f"/gestion/exportaciones/{exportacion.id}")
-    assert page.status_code == 200 and 'http-equiv="refresh"' in page.text
+    assert page.status_code == 200 and 'data-poll=' in page.text
     assert "1000" in page.text and "4000" in page.text and 'value="25"' in page.text
     assert lead.get(f"/gestion/exportaciones/{exportacion.id}/descargar").status_code == 404
 

@@ -2,6 +2,8 @@
 // - The error summary takes the focus after a refused submit, so screen readers and keyboards start there.
 // - Its links move the focus to the field and bring its label into view, not only the control.
 // - "Print" links open the browser's print dialog.
+// - A block with data-poll="N" (e.g. an export's progress) is fetched again every N seconds and swapped in
+//   place until the server stops marking it for polling; without a script the page has a link to reload.
 // - A select grouped by region (data-filter-by="region") shows only the group of the region chosen in the
 //   same form; without a script it shows every group, and the server checks the pair either way.
 (function () {
@@ -41,8 +43,24 @@
     apply();
   }
 
+  function poll(block) {
+    var seconds = parseInt(block.getAttribute("data-poll"), 10) || 3;
+    window.setTimeout(function () {
+      fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+        .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById(block.id);
+          if (!fresh) { return; }
+          block.innerHTML = fresh.innerHTML;
+          if (fresh.hasAttribute("data-poll")) { poll(block); } else { block.removeAttribute("data-poll"); }
+        })
+        .catch(function () { poll(block); });
+    }, seconds * 1000);
+  }
+
   function init() {
     document.documentElement.classList.add("js");
+    document.querySelectorAll("[data-poll][id]").forEach(poll);
     document.querySelectorAll("select[data-filter-by]").forEach(filterByRegion);
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {

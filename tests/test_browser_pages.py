@@ -1,0 +1,278 @@
+"""Every page, as every demo role, on a 390 px wide phone: no sideways scrolling, no serious or critical
+axe-core violation, no Nu Html Checker error.
+
+The pages come from the app's URL map, so a page added later is covered without touching this file. A route
+with parameters is filled from the demo data (`flask seed-demo`): first by endpoint in PARAMS, then by
+parameter name in ARGUMENTS. A route that cannot be filled (or is not a page) is listed in SKIPPED with the
+reason; any other route makes the test fail, naming it.
+
+To cover a new route with parameters: if its parameter names are in ARGUMENTS (convocatoria_id,
+postulacion_id, slug, ...) nothing is needed; otherwise add a line to ARGUMENTS (a new name) or PARAMS (this
+endpoint needs particular values, e.g. a call in a given phase), each a function of the `Demo` rows.
+
+Each role requests every path. Redirects are left to their target; each error status (403, 404) is checked
+once. Every page goes to the Nu Html Checker (one run at the end); the browser checks (width, axe) run once
+per distinct rendering: a page whose frame (menu, footer) and content (<main>) were both already checked
+is not loaded again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from convocatorias import seed
+from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Postulacion
+from idea.accounts import make_confirm_token, make_password_token
+from idea.cli import DEMO_USERS
+from idea.extensions import db
+from idea.models import RoleAssignment, User, utcnow
+from tests.browser import (
+    axe_violations,
+    describe_violations,
+    overflow_problem,
+    require_axe,
+    require_vnu,
+    vnu_errors,
+)
+
+WIDTH = 390
+MAX_SHOWN = 8  # Nu Html Checker errors shown per page
+
+
+@dataclass
+class Demo:
+    """The demo rows the URLs are filled from."""
+
+    open_call: Convocatoria
+    draft_call: Convocatoria
+    own_sent: Postulacion  # the demo applicant's sent submission
+    own_draft: Postulacion  # and their draft
+    biobio_sent: Postulacion  # a sent one of the Biobío region, which the Biobío lead sees (for lead pages)
+    postulante: User
+    admin: User
+    assignment: RoleAssignment  # a role held by the demo applicant
+    exportacion: Exportacion  # a background export asked for by the demo lead, still running
+
+
+Fill = Callable[[Demo], list[dict[str, Any]]]
+
+# Endpoint -> the parameter sets to visit it with (each one URL).
+PARAMS: dict[str, Fill] = {
+    "convocatorias_public.desafio": lambda d: [
+        {"slug": d.open_call.slug, "desafio_id": d.open_call.desafios[0].id}
+    ],
+    "convocatorias_admin.edit_desafio": lambda d: [
+        {"convocatoria_id": d.draft_call.id, "desafio_id": d.draft_call.desafios[0].id}
+    ],
+    "convocatorias_admin.detail": lambda d: [{"convocatoria_id": d.open_call.id},
+                                             {"convocatoria_id": d.draft_call.id}],
+    "convocatorias_admin.edit": lambda d: [{"convocatoria_id": d.draft_call.id}],
+    "convocatorias_admin.new_desafio": lambda d: [{"convocatoria_id": d.draft_call.id}],
+    "convocatorias_admin.preview": lambda d: [{"convocatoria_id": d.draft_call.id}],
+    "convocatorias_applicant.detail": lambda d: [{"postulacion_id": d.own_sent.id},
+                                                 {"postulacion_id": d.own_draft.id}],
+    "convocatorias_applicant.edit": lambda d: [{"postulacion_id": d.own_draft.id}],
+    "convocatorias_applicant.delete": lambda d: [{"postulacion_id": d.own_draft.id}],
+    "convocatorias_applicant.review": lambda d: [{"postulacion_id": d.own_draft.id}],
+    "convocatorias_applicant.sent": lambda d: [{"postulacion_id": d.own_sent.id}],
+    "convocatorias_lead.submission": lambda d: [{"postulacion_id": d.own_sent.id},
+                                                {"postulacion_id": d.biobio_sent.id}],
+    "convocatorias_lead.export_status": lambda d: [{"exportacion_id": d.exportacion.id}],
+    "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
+    "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
+}
+
+# Parameter name -> its value, for endpoints not in PARAMS.
+ARGUMENTS: dict[str, Callable[[Demo], Any]] = {
+    "convocatoria_id": lambda d: d.open_call.id,
+    "slug": lambda d: d.open_call.slug,
+    "desafio_id": lambda d: d.open_call.desafios[0].id,
+    "postulacion_id": lambda d: d.own_sent.id,
+    "user_id": lambda d: d.postulante.id,
+    "assignment_id": lambda d: d.assignment.id,
+}
+
+# Routes not visited, and why.
+SKIPPED: dict[str, str] = {
+    "static": "stylesheets and images, not pages",
+    "core.health": "JSON for the load balancer, not a page",
+    "convocatorias_lead.export_csv": "a CSV download, not a page",
+    "convocatorias_lead.export_xlsx": "a spreadsheet download, not a page",
+    "convocatorias_applicant.download": "an attachment download, not a page (the demo data has none)",
+    "convocatorias_lead.download": "an attachment download, not a page (the demo data has none)",
+    "convocatorias_lead.export_download": "a file download, not a page",
+    "branding.favicon": "an icon, not a page",
+    "branding.social_card": "the og:image picture, not a page",
+}
+
+# The demo accounts, plus nobody logged in.
+ROLES: list[tuple[str, str | None]] = [("anónimo", None)] + [
+    (f"{role.value}" + (f" región {region}" if region else ""), email)
+    for email, _name, role, region in DEMO_USERS
+]
+
+
+def load_demo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Demo:
+    """Run `flask seed-demo` on the test database (whose tables come from create_all, not migrations)."""
+    monkeypatch.setattr("idea.cli.upgrade", lambda: None)
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+
+    calls = db.session.scalars(sa.select(Convocatoria)).all()
+    open_call = next(c for c in calls if c.slug == seed.DEMO_CALL_SLUG)
+    draft_call = next(c for c in calls if c.slug != seed.DEMO_CALL_SLUG)
+    postulante = db.session.scalars(sa.select(User).where(User.email == seed.DEMO_POSTULANTE_EMAIL)).one()
+    own = db.session.scalars(sa.select(Postulacion).where(Postulacion.created_by_id == postulante.id)).all()
+    by_status = {p.status: p for p in own}
+    biobio = db.session.scalars(
+        sa.select(Postulacion)
+        .where(Postulacion.region == "08", Postulacion.status == EstadoPostulacion.ENVIADA)
+        .order_by(Postulacion.id)
+    ).first()
+    admin_email = next(email for email, _n, role, _r in DEMO_USERS if role.value == "admin")
+    admin = db.session.scalars(sa.select(User).where(User.email == admin_email)).one()
+    lead = db.session.scalars(sa.select(User).where(User.email == "encargado@demo.fondoidea.cl")).one()
+    exportacion = Exportacion(requested_by_id=lead.id, convocatoria_id=open_call.id, format="xlsx",
+                              filters={}, rows_total=5000, rows_done=1200,
+                              expires_at=utcnow() + timedelta(hours=1))
+    db.session.add(exportacion)
+    db.session.commit()
+    return Demo(
+        open_call=open_call, draft_call=draft_call,
+        own_sent=by_status[EstadoPostulacion.ENVIADA], own_draft=by_status[EstadoPostulacion.BORRADOR],
+        biobio_sent=biobio, postulante=postulante, admin=admin, assignment=postulante.roles[0],
+        exportacion=exportacion,
+    )
+
+
+def page_paths(app: Flask, demo: Demo) -> list[str]:
+    """The path of every GET page of the URL map, parameters filled; fails on a route it cannot fill."""
+    unknown, paths = [], []
+    adapter = app.url_map.bind("localhost")
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in (rule.methods or ()) or rule.endpoint in SKIPPED:
+            continue
+        if rule.endpoint in PARAMS:
+            param_sets = PARAMS[rule.endpoint](demo)
+        elif all(name in ARGUMENTS for name in rule.arguments):
+            param_sets = [{name: ARGUMENTS[name](demo) for name in rule.arguments}]
+        else:
+            unknown.append(f"{rule.endpoint} ({rule.rule})")
+            continue
+        paths += [adapter.build(rule.endpoint, values) for values in param_sets]
+    assert not unknown, (
+        "routes this test cannot fill: add them to PARAMS or ARGUMENTS (or SKIPPED, with the reason) in "
+        f"{__file__}: {', '.join(unknown)}"
+    )
+    stale = set(PARAMS) | set(SKIPPED)
+    stale -= {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert not stale, f"PARAMS or SKIPPED name endpoints that no longer exist: {sorted(stale)}"
+    return paths
+
+
+_HIDDEN_INPUT = re.compile(r"<input\b[^>]*\btype=\"hidden\"[^>]*>")
+_VALUE = re.compile(r"\svalue=\"[^\"]*\"")
+_MAIN = re.compile(r"<main\b.*?</main>", re.S)
+_BODY = re.compile(r"<body\b.*</body>", re.S)
+
+
+def page_parts(html: str) -> set[str]:
+    """The page as two parts: its frame (the body without <main>: menu and footer, as they are for this
+    role) and its content (<main>), without the values of hidden fields (CSRF tokens differ every time)."""
+    html = _HIDDEN_INPUT.sub(lambda m: _VALUE.sub("", m.group(0)), html)
+    body = _BODY.search(html)
+    body_html = body.group(0) if body else html
+    main = _MAIN.search(body_html)
+    content = main.group(0) if main else ""
+    return {"frame:" + body_html.replace(content, ""), "content:" + content}
+
+
+def session_cookie(app: Flask, user: User, base_url: str) -> dict[str, Any]:
+    """The signed session cookie of `user` logged in (the login form has its own tests and rate limit)."""
+    value = app.session_interface.get_signing_serializer(app).dumps(  # type: ignore[attr-defined]
+        {"_user_id": user.get_id(), "_fresh": True}
+    )
+    return {"name": app.config["SESSION_COOKIE_NAME"], "value": value, "url": base_url}
+
+
+def test_every_page_fits_a_phone_is_accessible_and_valid(
+    app: Flask, live_server: str, browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require_axe()
+    require_vnu()
+    started = time.monotonic()
+    demo = load_demo(app, monkeypatch)
+    paths = page_paths(app, demo)
+    users = {u.email: u for u in db.session.scalars(sa.select(User))}
+
+    problems: list[str] = []
+    html_files: dict[Path, str] = {}  # saved page -> "path as role", for vnu
+    checked_errors: set[int] = set()  # each error page (403, 404...) is checked once
+    checked_parts: set[str] = set()  # frames and contents already checked in the browser
+    fetched = in_browser = 0
+    for role, email in ROLES:
+        context = browser.new_context(
+            locale="es-CL", timezone_id="America/Santiago", viewport={"width": WIDTH, "height": 844}
+        )
+        if email:
+            context.add_cookies([session_cookie(app, users[email], live_server)])
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        for path in paths:
+            where = f"{path} as {role}"
+            # A plain request (with this role's cookies) first: much cheaper than a navigation.
+            response = context.request.get(live_server + path, max_redirects=0)
+            status, body = response.status, response.body()
+            content_type = response.headers.get("content-type", "")
+            response.dispose()
+            if status >= 500:
+                problems.append(f"{where}: HTTP {status}")
+                continue
+            if 300 <= status < 400 or status in checked_errors:
+                continue  # a redirect (to the login page, to the list...) ends at a page visited on its own
+            if status >= 400:
+                checked_errors.add(status)
+            if "text/html" not in content_type:
+                problems.append(f"{where}: not an HTML page; list the route in SKIPPED with the reason")
+                continue
+            fetched += 1
+            saved = tmp_path / f"page-{len(html_files):03d}.html"
+            saved.write_bytes(body)
+            html_files[saved] = where
+            # The browser checks (layout and axe) take most of the time. A page made of a frame this role
+            # already had checked and a content another role already had checked is made of checked parts.
+            parts = page_parts(body.decode("utf-8", "replace"))
+            if parts <= checked_parts:
+                continue
+            checked_parts |= parts
+            in_browser += 1
+            page.goto(live_server + path)
+            if overflow := overflow_problem(page):
+                problems.append(f"{where}: {overflow}")
+            if violations := axe_violations(page):
+                problems.append(f"{where}: axe-core:\n{describe_violations(violations)}")
+        context.close()
+
+    for saved, errors in vnu_errors(list(html_files)).items():
+        where = html_files.get(saved, str(saved))
+        shown = errors[:MAX_SHOWN]
+        if len(errors) > MAX_SHOWN:
+            shown.append(f"… and {len(errors) - MAX_SHOWN} more")
+        problems.append(f"{where}: Nu Html Checker, {len(errors)} errors:\n    " + "\n    ".join(shown))
+
+    elapsed = time.monotonic() - started
+    print(f"{len(paths)} paths x {len(ROLES)} roles: {fetched} pages checked by vnu, {in_browser} distinct"
+          f" ones in the browser; {elapsed:.0f} s")
+    assert fetched > len(paths), "hardly any page was reachable: is the demo data loaded?"
+    assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
