@@ -8,13 +8,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     Field,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -38,6 +36,11 @@ from convocatorias.operations import (
 )
 from convocatorias.queries import format_decimal_es
 from idea import chile
+from idea.forms import SafeForm, SafeSubform
+
+# The years a phase date may fall in: a call's year is within them too. Beyond, a typo (0202, 9999) would
+# be kept, and near the year 9999 converting Santiago time to UTC overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 _LOCAL_FORMATS = (LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
@@ -123,6 +126,7 @@ class SantiagoDateTimeField(Field):
         except ValueError:
             day = None
         if day is not None:
+            _check_year(day.year)
             if self.inclusive_end:
                 self.data = chile.end_of_day_santiago(day)
             else:
@@ -133,12 +137,19 @@ class SantiagoDateTimeField(Field):
                 local = datetime.strptime(text, fmt)  # noqa: DTZ007 - a Santiago wall-clock time
             except ValueError:
                 continue
+            _check_year(local.year)
             if self.inclusive_end and "%S" not in fmt:
                 self.data = _end_of_minute(local)
             else:
                 self.data = chile.from_santiago(local)
             return
         raise ValueError(_l("Enter a date and time, for example 2026-05-31 23:59."))
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(_l("Enter a date between the years %(first)s and %(last)s.", first=FIRST_YEAR,
+                            last=LAST_YEAR))
 
 
 def _end_of_minute(local: datetime) -> datetime:
@@ -213,11 +224,11 @@ def _date_field(name: str) -> SantiagoDateTimeField:
     )
 
 
-class ConvocatoriaForm(FlaskForm):
+class ConvocatoriaForm(SafeForm):
     """Create or edit a call: texts, money rules and phase dates (typed in Chilean time)."""
 
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=400)],
                             description=_l("One or two sentences shown in the list of calls."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
@@ -263,7 +274,7 @@ INDICATOR_ROWS_MAX = 40
 _INDICATOR_REQUIRED = ("name", "unit", "value", "source")
 
 
-class IndicadorForm(Form):
+class IndicadorForm(SafeSubform):
     """One baseline indicator row; a row left completely empty is ignored."""
 
     name = StringField(_l("Indicator"), validators=[Optional(), Length(max=200)])
@@ -294,7 +305,7 @@ class IndicadorForm(Form):
                              source=self.source.data, measured_on=self.measured_on.data)
 
 
-class DesafioForm(FlaskForm):
+class DesafioForm(SafeForm):
     """Create or edit a challenge: the problem in plain words, scope and baseline indicators."""
 
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
@@ -359,13 +370,13 @@ def desafio_initial(desafio: Desafio) -> dict[str, Any]:
     }
 
 
-class FaseForm(FlaskForm):
+class FaseForm(SafeForm):
     """The button that moves a call to its next phase."""
 
     target = HiddenField(validators=[InputRequired()])
 
 
-def put_errors(form: FlaskForm, error: ConvocatoriaError) -> list[str]:
+def put_errors(form: SafeForm, error: ConvocatoriaError) -> list[str]:
     """Attach an operation's refusals to their fields; return the messages that belong to no field."""
     general = []
     for problem in error.problems:

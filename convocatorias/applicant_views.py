@@ -22,6 +22,7 @@ from idea.auth import safe_next
 from idea.extensions import db
 from idea.forms import EmptyForm
 from idea.models import User
+from idea.params import id_param
 from idea.permissions import LOGGED_IN, access
 
 bp = Blueprint("convocatorias_applicant", __name__)
@@ -144,7 +145,7 @@ def index() -> Any:
 @access(LOGGED_IN)
 def new() -> Any:
     actor = _actor()
-    convocatoria_id = request.args.get("convocatoria", type=int)
+    convocatoria_id = id_param("convocatoria")
     if convocatoria_id is None:
         return _render_choose_call()
     convocatoria = db.session.get(Convocatoria, convocatoria_id)
