@@ -154,7 +154,9 @@ def new() -> Any:
     organizacion = postulaciones.organizacion_of(actor)
     if organizacion is None:
         flash(_("Before writing your idea, tell us about your organisation or group."), "info")
-        return redirect(url_for(".organizacion", next=url_for(".new", **request.args)))
+        # Back to this very address afterwards (not url_for(**request.args): a parameter named like one of
+        # url_for's own, such as `endpoint` or `_scheme`, would break it).
+        return redirect(url_for(".organizacion", next=request.full_path))
     if request.method == "GET" and not convocatoria.accepts_submissions_at(chile.utcnow()):
         flash(_("The call “%(title)s” is not taking submissions.", title=convocatoria.title), "error")
         return _render_choose_call()

@@ -44,10 +44,12 @@ HOSTILE_INT_PATH: tuple[str, ...] = ("0", "-1", "2147483648", "99999999999999999
 HOSTILE_STRING_PATH: tuple[str, ...] = ("\x00", "%", "%25", " ", "x" * 1500, "ñandú 🌵", "\x01")
 
 # Parameter names sent to every route besides the ones found in the views' code: pagination, search,
-# sorting, the usual filters.
+# sorting, the usual filters, and names that collide with keyword arguments.
 GENERIC_PARAMS: tuple[str, ...] = (
     "page", "per_page", "q", "next", "sort", "order", "id", "lang", "format", "desde", "hasta",
     "date_from", "date_to", "estado", "region", "convocatoria", "desafio",
+    # Names of url_for's own arguments: code passing **request.args on would break on them.
+    "endpoint", "values", "_external", "_scheme", "_anchor", "_method",
 )
 
 _READS = re.compile(r"""(?:args\.(?:get|getlist)|_param)\(\s*["'](\w+)["']""")

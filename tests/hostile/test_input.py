@@ -168,6 +168,16 @@ def test_a_huge_call_id_in_the_new_submission_link_shows_the_list_of_calls(appli
     assert response.status_code == 200
 
 
+def test_parameters_named_like_url_for_arguments_do_not_break_the_way_back(login_as: Any,
+                                                                          make_convocatoria: Any) -> None:
+    call = make_convocatoria()
+    newcomer = login_as(Role.POSTULANTE)  # no organisation yet: sent to create one, then back
+    for extra in ("endpoint=x", "_scheme=javascript", "_external=1", "values=1"):
+        response = newcomer.get(f"/mis-postulaciones/nueva?convocatoria={call.id}&{extra}")
+        assert response.status_code == 302, extra
+        assert "/mi-organizacion?next=" in response.headers["Location"]
+
+
 # --- list parameters --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("page", [PAST_BIGINT, TWENTY_DIGITS, "-5", "abc", " ", "9" * 5000])
