@@ -58,23 +58,23 @@ class NulByteRefused(BadRequest):
                       "(it is invisible, so retype the text if needed) and try again.")
 
 
-def _has_nul(values: Iterable[str]) -> bool:
-    return any("\x00" in value for value in values)
+def _has_nul(pairs: Iterable[tuple[str, Any]]) -> bool:
+    return any("\x00" in key or "\x00" in (getattr(value, "filename", value) or "") for key, value in pairs)
 
 
 def refuse_nul_bytes() -> None:
     """before_request hook: a NUL byte anywhere in the path, the query string or a form is a 400.
 
     PostgreSQL cannot store NUL in text and refuses it in a query parameter, so without this a NUL typed
-    in a search or a form would be a 500 wherever it reaches the database.
+    in a search or a form would be a 500 wherever it reaches the database. Every value of a repeated
+    name is checked (not only the first, which is all `.get()` and `.values()` give).
     """
-    if "\x00" in request.path or _has_nul(request.args.keys()) or _has_nul(request.args.values()):
+    if "\x00" in request.path or _has_nul(request.args.items(multi=True)):
         raise NulByteRefused()
-    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if _has_nul(request.form.keys()) or _has_nul(request.form.values()):
-            raise NulByteRefused()
-        if _has_nul(request.files.keys()) or _has_nul(f.filename or "" for f in request.files.values()):
-            raise NulByteRefused()
+    if request.method in ("POST", "PUT", "PATCH", "DELETE") and (
+        _has_nul(request.form.items(multi=True)) or _has_nul(request.files.items(multi=True))
+    ):
+        raise NulByteRefused()
 
 
 # --- parsing plain values ---------------------------------------------------------------------------

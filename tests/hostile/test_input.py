@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import inspect
+import io
 from datetime import date
 from typing import Any
 
@@ -82,8 +83,19 @@ def test_a_nul_byte_in_the_address_is_a_400(client: Any, path: str) -> None:
     assert NUL_MESSAGE in text(response)
 
 
-def test_a_nul_byte_in_a_parameter_name_is_a_400(client: Any) -> None:
+def test_a_nul_byte_in_a_parameter_name_or_a_repeated_value_is_a_400(client: Any) -> None:
     assert client.get("/?a%00=1").status_code == 400
+    assert client.get("/?q=bien&q=mal%00").status_code == 400
+    data = {"email": ["ana@example.cl", "\x00"], "password": "x"}
+    assert client.post("/cuenta/ingresar", data=data).status_code == 400
+
+
+def test_a_nul_byte_in_an_attachment_name_is_a_400(applicant: Any, make_desafio: Any,
+                                                   make_postulacion: Any) -> None:
+    draft = make_postulacion(make_desafio(), applicant.organizacion)
+    response = applicant.post(f"/mis-postulaciones/{draft.id}/adjuntos", content_type="multipart/form-data",
+                              data={"archivo": (io.BytesIO(b"%PDF-1.4\n"), "carta\x00.pdf")})
+    assert response.status_code == 400
 
 
 def test_logged_in_forms_refuse_nul_bytes_and_write_nothing(
