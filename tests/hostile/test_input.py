@@ -8,7 +8,6 @@ characters cleaned by every form (idea.forms.SafeForm), call dates bounded to se
 from __future__ import annotations
 
 import html
-import inspect
 import io
 from datetime import date
 from typing import Any
@@ -18,12 +17,10 @@ import sqlalchemy as sa
 from flask import Flask, url_for
 from flask_wtf import FlaskForm
 
-import convocatorias.admin_forms
-import convocatorias.forms
 import convocatorias.lead_views
 import idea.forms
 from convocatorias.models import Convocatoria, EstadoPostulacion, Madurez, Organizacion, Postulacion
-from idea import params
+from idea import PACKAGES, params
 from idea.extensions import db
 from idea.forms import FilterForm, SafeForm
 from idea.models import EventoAuditoria, Role, User
@@ -142,13 +139,16 @@ def test_control_characters_are_removed_and_the_field_says_so(applicant: Any) ->
     assert count(Organizacion) == 1  # only the fixture's
 
 
-def test_every_form_of_the_platform_cleans_control_characters() -> None:
-    """A later form that derives from FlaskForm directly would skip the cleaning: this catches it."""
-    modules = (idea.forms, convocatorias.forms, convocatorias.admin_forms, convocatorias.lead_views)
-    forms = [obj for module in modules for obj in vars(module).values()
-             if inspect.isclass(obj) and issubclass(obj, FlaskForm) and obj.__module__ == module.__name__]
-    assert len(forms) > 10
-    assert [f.__name__ for f in forms if not issubclass(f, SafeForm)] == []
+def test_every_form_of_the_platform_cleans_control_characters(app: Flask) -> None:
+    """A later form deriving from FlaskForm directly would skip the cleaning: every form class of our
+    packages (loaded by the app) must derive from SafeForm."""
+
+    def subclasses(cls: type) -> list[type]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    ours = [f for f in subclasses(FlaskForm) if f.__module__.split(".")[0] in ("idea", *PACKAGES)]
+    assert len(ours) > 10
+    assert sorted({f"{f.__module__}.{f.__name__}" for f in ours if not issubclass(f, SafeForm)}) == []
 
 
 # --- ids out of range ---------------------------------------------------------------------------------
