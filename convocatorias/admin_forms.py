@@ -9,13 +9,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
     Field,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -39,6 +37,11 @@ from convocatorias.operations import (
 )
 from convocatorias.queries import format_decimal_es
 from idea import chile
+from idea.forms import SafeForm, SafeSubform
+
+# The years a phase date may fall in: a call's year is within them too. Beyond, a typo (0202, 9999) would
+# be kept, and near the year 9999 converting Santiago time to UTC overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
 _LOCAL_FORMATS = (LOCAL_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S")
@@ -126,6 +129,7 @@ class SantiagoDateTimeField(Field):
         if local is None:
             raise ValueError(_l("Enter a date and time, for example 2026-05-31 23:59."))
         typed, with_seconds, bare_date = local
+        _check_year(typed.year)
         if bare_date and self.inclusive_end:
             typed = typed.replace(hour=23, minute=59)
         wall = typed
@@ -171,6 +175,12 @@ def _time_notice(field: str, typed: datetime, with_seconds: bool, stored: dateti
         return _("%(field)s: the time %(time)s on %(date)s happens twice in Chile (clocks go back); the "
                  "first one was saved.", field=field, time=f"{typed:{clock}}", date=f"{typed:%d-%m-%Y}")
     return None
+
+
+def _check_year(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(_l("Enter a date between the years %(first)s and %(last)s.", first=FIRST_YEAR,
+                            last=LAST_YEAR))
 
 
 _DECIMAL_THOUSANDS = re.compile(r"^-?[1-9][0-9]{0,2}(?:\.[0-9]{3})+$")
@@ -236,11 +246,11 @@ def _date_field(name: str) -> SantiagoDateTimeField:
     )
 
 
-class ConvocatoriaForm(FlaskForm):
+class ConvocatoriaForm(SafeForm):
     """Create or edit a call: texts, money rules and phase dates (typed in Chilean time)."""
 
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
-    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+    year = IntegerField(_l("Year"), validators=[InputRequired(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
     summary = TextAreaField(_l("Summary"), validators=[Optional(), Length(max=400)],
                             description=_l("One or two sentences shown in the list of calls."))
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
@@ -290,7 +300,7 @@ INDICATOR_ROWS_MAX = 40
 _INDICATOR_REQUIRED = ("name", "unit", "value", "source")
 
 
-class IndicadorForm(Form):
+class IndicadorForm(SafeSubform):
     """One baseline indicator row; a row left completely empty is ignored."""
 
     name = StringField(_l("Indicator"), validators=[Optional(), Length(max=200)])
@@ -321,7 +331,7 @@ class IndicadorForm(Form):
                              source=self.source.data, measured_on=self.measured_on.data)
 
 
-class DesafioForm(FlaskForm):
+class DesafioForm(SafeForm):
     """Create or edit a challenge: the problem in plain words, scope and baseline indicators."""
 
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
@@ -386,13 +396,13 @@ def desafio_initial(desafio: Desafio) -> dict[str, Any]:
     }
 
 
-class FaseForm(FlaskForm):
+class FaseForm(SafeForm):
     """The button that moves a call to its next phase."""
 
     target = HiddenField(validators=[InputRequired()])
 
 
-def put_errors(form: FlaskForm, error: ConvocatoriaError) -> list[str]:
+def put_errors(form: SafeForm, error: ConvocatoriaError) -> list[str]:
     """Attach an operation's refusals to their fields; return the messages that belong to no field."""
     general = []
     for problem in error.problems:

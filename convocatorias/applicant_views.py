@@ -22,6 +22,7 @@ from idea.auth import safe_next
 from idea.extensions import db
 from idea.forms import EmptyForm
 from idea.models import User
+from idea.params import id_param
 from idea.permissions import LOGGED_IN, access
 
 bp = Blueprint("convocatorias_applicant", __name__)
@@ -153,7 +154,7 @@ def index() -> Any:
 @access(LOGGED_IN)
 def new() -> Any:
     actor = _actor()
-    convocatoria_id = request.args.get("convocatoria", type=int)
+    convocatoria_id = id_param("convocatoria")
     if convocatoria_id is None:
         return _render_choose_call()
     convocatoria = db.session.get(Convocatoria, convocatoria_id)
@@ -162,7 +163,9 @@ def new() -> Any:
     organizacion = postulaciones.organizacion_of(actor)
     if organizacion is None:
         flash(_("Before writing your idea, tell us about your organisation or group."), "info")
-        return redirect(url_for(".organizacion", next=url_for(".new", **request.args)))
+        # Back to this very address afterwards (not url_for(**request.args): a parameter named like one of
+        # url_for's own, such as `endpoint` or `_scheme`, would break it).
+        return redirect(url_for(".organizacion", next=request.full_path))
     if request.method == "GET" and not convocatoria.accepts_submissions_at(chile.utcnow()):
         flash(_("The call “%(title)s” is not taking submissions.", title=convocatoria.title), "error")
         return _render_choose_call()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, MultipleFileField
 from wtforms import EmailField, IntegerField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
@@ -18,6 +17,7 @@ from wtforms.widgets import TextInput
 from convocatorias.labels import MADUREZ_LABELS, TIPO_ORGANIZACION_LABELS, label_choices
 from convocatorias.models import PERFIL_FIELDS, Convocatoria
 from idea import chile, comunas
+from idea.forms import SafeForm
 
 LONG_TEXT = 4000
 
@@ -76,7 +76,7 @@ class ClpField(StringField):
         return chile.format_clp(self.data) if isinstance(self.data, int) else ""
 
 
-class OrganizacionForm(FlaskForm):
+class OrganizacionForm(SafeForm):
     name = StringField(_l("Name of the organisation or group"), validators=[InputRequired(), Length(max=200)])
     rut = StringField(_l("RUT"), validators=[InputRequired(), Length(max=20)],
                       description=_l("The RUT of the organisation, for example 65.123.456-5."))
@@ -91,7 +91,7 @@ class OrganizacionForm(FlaskForm):
     submit = SubmitField(_l("Save organisation"))
 
 
-class PostulacionForm(FlaskForm):
+class PostulacionForm(SafeForm):
     """The simple profile. Every field may be empty in a draft; sending requires all of them."""
 
     desafio_id = SelectField(_l("Challenge"), validators=[Optional()])
@@ -145,7 +145,7 @@ class PostulacionForm(FlaskForm):
         return {name: getattr(self, name).data for name in PERFIL_FIELDS}
 
 
-class AdjuntoForm(FlaskForm):
+class AdjuntoForm(SafeForm):
     archivo = FileField(_l("File"), validators=[FileRequired(message=_l("Choose a file to attach."))],
                         description=_l("PDF, PNG or JPEG, up to 10 MB each, at most 5 per submission."))
     upload = SubmitField(_l("Attach file"))

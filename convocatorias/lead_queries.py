@@ -22,6 +22,7 @@ from convocatorias.models import (
 from idea.chile import REGIONS, REGIONS_BY_CODE
 from idea.extensions import db
 from idea.models import EventoAuditoria, Role, User
+from idea.search import contains_text
 
 PAGE_SIZE = 50
 
@@ -150,13 +151,12 @@ def _conditions(user: User, convocatoria_id: int, filtros: Filtros) -> list[sa.C
         conditions.append(Postulacion.maturity == Madurez(filtros.maturity))
     if filtros.tipo:
         conditions.append(Organizacion.tipo == TipoOrganizacion(filtros.tipo))
-    text = filtros.q.strip().lower()
+    text = filtros.q.strip()
     if text:
-        # lower() on both sides: portable case-insensitive matching; autoescape keeps % and _ literal.
         conditions.append(sa.or_(
-            sa.func.lower(Postulacion.folio).contains(text, autoescape=True),
-            sa.func.lower(Postulacion.title).contains(text, autoescape=True),
-            sa.func.lower(Organizacion.name).contains(text, autoescape=True),
+            contains_text(Postulacion.folio, text),
+            contains_text(Postulacion.title, text),
+            contains_text(Organizacion.name, text),
         ))
     return conditions
 

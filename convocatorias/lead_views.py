@@ -10,7 +10,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
@@ -34,7 +33,9 @@ from convocatorias.models import (
 from idea import add_nav_provider, add_start_provider, audit
 from idea.chile import region_choices, region_name
 from idea.extensions import db
+from idea.forms import FilterForm
 from idea.models import Role
+from idea.params import page_param
 from idea.permissions import access, roles
 
 bp = Blueprint("convocatorias_lead", __name__, url_prefix="/gestion")
@@ -42,11 +43,8 @@ bp = Blueprint("convocatorias_lead", __name__, url_prefix="/gestion")
 LEAD = roles(Role.ENCARGADO_TECNICO)
 
 
-class SubmissionFilterForm(FlaskForm):
+class SubmissionFilterForm(FilterForm):
     """The GET filters of the submissions list; an invalid value is reported and ignored."""
-
-    class Meta:
-        csrf = False  # a GET search form changes nothing
 
     q = SearchField(_l("Search folio, title or organisation"), validators=[Optional(), Length(max=100)])
     desafio = SelectField(_l("Challenge"), validators=[Optional()])
@@ -117,8 +115,7 @@ def index() -> Any:
 def submissions(convocatoria_id: int) -> Any:
     convocatoria = _load_call(convocatoria_id)
     form, filtros = _filters_for(convocatoria)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = lead_queries.paginate_submissions(current_user, convocatoria.id, filtros, page)
+    pagination = lead_queries.paginate_submissions(current_user, convocatoria.id, filtros, page_param())
     return render_template(
         "convocatorias/lead/submissions.html", convocatoria=convocatoria, form=form, filtros=filtros,
         pagination=pagination, args=filtros.as_args(),

@@ -32,6 +32,9 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
         static_folder="static",
         instance_path=os.environ.get("INSTANCE_PATH") or str(ROOT / "instance"),
     )
+    from idea.params import register_converters
+
+    register_converters(app)  # before any route: every <int:...> is bounded to what the database holds
     config_name = config_name or os.environ.get("IDEA_ENV", "development")
     config: Config = CONFIGS[config_name](Path(app.instance_path))
     app.config.from_object(config)
@@ -153,8 +156,11 @@ def _register_core(app: Flask) -> None:
     from idea import admin, audit, auth, branding, errors, filters, form_helpers, views
     from idea.cli import register_cli
     from idea.jobs import commit
+    from idea.params import refuse_nul_bytes
     from idea.permissions import enforce_access
 
+    # First hook: hostile bytes are refused before anything (even loading the user) queries the database.
+    app.before_request(refuse_nul_bytes)
     app.before_request(enforce_access)
 
     @app.after_request

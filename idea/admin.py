@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,11 +12,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from idea import accounts
-from idea.chile import from_santiago
 from idea.extensions import db
 from idea.forms import AuditFilterForm, EmptyForm, GrantRoleForm, InviteStaffForm
 from idea.models import EventoAuditoria, Role, RoleAssignment, User
+from idea.params import day_end_utc, day_start_utc, page_param, parse_day, text_param
 from idea.permissions import ADMIN, access
+from idea.search import contains_text
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -66,13 +67,11 @@ def index() -> Any:
 @bp.route("/usuarios")
 @access(ADMIN)
 def users() -> Any:
-    query = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    query = text_param("q")
     stmt = sa.select(User).order_by(User.created_at.desc(), User.id.desc())
     if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(sa.or_(sa.func.lower(User.email).like(like), sa.func.lower(User.name).like(like)))
-    pagination = db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False)
+        stmt = stmt.where(sa.or_(contains_text(User.email, query), contains_text(User.name, query)))
+    pagination = db.paginate(stmt, page=page_param(), per_page=PAGE_SIZE, error_out=False)
     return render_template("admin/users.html", pagination=pagination, query=query, calls=dict(call_choices()))
 
 
@@ -149,10 +148,8 @@ def revoke(assignment_id: int) -> Any:
 
 
 def _parse_day(value: str | None) -> date | None:
-    if not value:
-        return None
     try:
-        return date.fromisoformat(value)
+        return parse_day(value)
     except ValueError:
         return None
 
@@ -164,10 +161,10 @@ def audit_log() -> Any:
     stmt = sa.select(EventoAuditoria).order_by(EventoAuditoria.created_at.desc(), EventoAuditoria.id.desc())
     if form.actor.data:
         stmt = stmt.join(User, EventoAuditoria.actor_id == User.id).where(
-            sa.func.lower(User.email).contains(form.actor.data.strip().lower(), autoescape=True)
+            contains_text(User.email, form.actor.data)
         )
     if form.action.data:
-        stmt = stmt.where(EventoAuditoria.action.contains(form.action.data.strip(), autoescape=True))
+        stmt = stmt.where(contains_text(EventoAuditoria.action, form.action.data))
     if form.object_type.data:
         stmt = stmt.where(EventoAuditoria.object_type == form.object_type.data.strip())
     if form.object_id.data:
@@ -178,10 +175,9 @@ def audit_log() -> Any:
     if form.date_to.data and day_to is None:
         form.date_to.errors = [_("Use the form YYYY-MM-DD.")]
     if day_from:
-        stmt = stmt.where(EventoAuditoria.created_at >= from_santiago(datetime.combine(day_from, time.min)))
+        stmt = stmt.where(EventoAuditoria.created_at >= day_start_utc(day_from))
     if day_to:
-        stmt = stmt.where(EventoAuditoria.created_at <= from_santiago(datetime.combine(day_to, time.max)))
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(stmt, page=page, per_page=PAGE_SIZE, error_out=False)
+        stmt = stmt.where(EventoAuditoria.created_at <= day_end_utc(day_to))
+    pagination = db.paginate(stmt, page=page_param(), per_page=PAGE_SIZE, error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("admin/audit.html", form=form, pagination=pagination, args=args)

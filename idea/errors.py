@@ -23,7 +23,9 @@ def register(app: Flask) -> None:
             return f"{code} {error.name}", code, {"Content-Type": "text/plain; charset=utf-8"}
         if request.accept_mimetypes.best == "application/json":
             return {"error": code}, code
-        return render_template("errors/error.html", code=code, error=error), code
+        # An exception may carry a sentence for the visitor saying what to fix (e.g. NulByteRefused).
+        detail = getattr(error, "user_message", None)
+        return render_template("errors/error.html", code=code, error=error, detail=detail), code
 
     for code in HANDLED:
         app.register_error_handler(code, render_error)

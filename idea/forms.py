@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
@@ -24,18 +26,69 @@ ROLE_LABELS = {
 }
 
 
+# Characters nobody means to type: C0 controls except tab, line feed and carriage return, and DEL. They
+# arrive pasted from PDFs or sent by scripts, make the XLSX export invalid and NUL breaks PostgreSQL.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTERS_MESSAGE = _l("This field had invisible control characters; we removed them. Check the "
+                                "text and send the form again.")
+
+
+class _ScrubControlCharacters:
+    """Every text a visitor sends is cleaned of control characters, and the field says so (so the
+    form is shown again with the cleaned text instead of saving something the visitor did not see)."""
+
+    _fields: dict[str, wtforms.Field]
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        super().process(*args, **kwargs)  # type: ignore[misc]
+        for field in self._fields.values():
+            _scrub(field)
+
+
+def _scrub(field: wtforms.Field) -> None:
+    # Only what came from the client (raw_data); a password is checked as typed, never altered.
+    if isinstance(field, PasswordField) or not field.raw_data:
+        return
+    if isinstance(field.data, str) and CONTROL_CHARACTERS.search(field.data):
+        field.data = CONTROL_CHARACTERS.sub("", field.data)
+        field.raw_data = [CONTROL_CHARACTERS.sub("", v) if isinstance(v, str) else v for v in field.raw_data]
+        field.process_errors.append(CONTROL_CHARACTERS_MESSAGE)
+
+
+class SafeForm(_ScrubControlCharacters, FlaskForm):
+    """The base of every form of the platform (instead of FlaskForm): CSRF plus control-character cleaning."""
+
+
+class SafeSubform(_ScrubControlCharacters, wtforms.Form):
+    """The base of forms nested in a SafeForm (FormField rows): the same cleaning, no CSRF of their own."""
+
+
+class FilterForm(SafeForm):
+    """The base of GET filter forms: no CSRF (they change nothing), and a value that is only whitespace
+    counts as absent (each text is stripped), so `?estado=%20` means "no filter"."""
+
+    class Meta:
+        csrf = False
+
+    def process(self, *args: Any, **kwargs: Any) -> None:
+        super().process(*args, **kwargs)
+        for field in self._fields.values():
+            if isinstance(field.data, str):
+                field.data = field.data.strip()
+
+
 def role_label(value: Role | str) -> str:
     """What the pages and e-mails call a role (a member or its stored value); an unknown value as is."""
     return str(ROLE_LABELS.get(value, value))
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(SafeForm):
     """A POST button: only the CSRF token."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(SafeForm):
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
     password = PasswordField(
@@ -59,18 +112,18 @@ class RegisterForm(FlaskForm):
         return valid
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=200)])
     submit = SubmitField(_l("Log in"))
 
 
-class EmailForm(FlaskForm):
+class EmailForm(SafeForm):
     email = EmailField(_l("E-mail"), validators=[InputRequired(), Email(), Length(max=254)])
     submit = SubmitField(_l("Send link"))
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(SafeForm):
     password = PasswordField(
         _l("New password"),
         validators=[InputRequired(), Length(max=200)],
@@ -88,7 +141,7 @@ class ChangePasswordForm(SetPasswordForm):
     submit = SubmitField(_l("Change password"))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(SafeForm):
     name = StringField(_l("Full name"), validators=[InputRequired(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     locale = SelectField(
@@ -106,7 +159,7 @@ def _role_choices(include_postulante: bool = True) -> list[tuple[str, str]]:
     return [("", _l("Choose a role"))] + roles
 
 
-class GrantRoleForm(FlaskForm):
+class GrantRoleForm(SafeForm):
     role = SelectField(_l("Role"), validators=[InputRequired()])
     convocatoria_id = SelectField(
         _l("Call"), validators=[Optional()], coerce=str, description=_l("Leave empty for every call.")
@@ -133,10 +186,7 @@ class InviteStaffForm(GrantRoleForm):
         self.role.choices = _role_choices(include_postulante=False)
 
 
-class AuditFilterForm(FlaskForm):
-    class Meta:
-        csrf = False  # a GET search form changes nothing
-
+class AuditFilterForm(FilterForm):
     actor = StringField(_l("Who (e-mail)"), validators=[Optional(), Length(max=254)])
     action = StringField(_l("Action"), validators=[Optional(), Length(max=80)])
     object_type = StringField(_l("Object type"), validators=[Optional(), Length(max=80)])

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from werkzeug.routing import Rule
+from werkzeug.routing.converters import NumberConverter
 
 from idea.models import Role
 from idea.permissions import PUBLIC, rule_for_endpoint
@@ -18,7 +19,7 @@ def _url(app: Flask, rule: Rule) -> str:
     values: dict[str, Any] = {}
     for arg in rule.arguments:
         converter = rule._converters[arg]  # noqa: SLF001 - the only way to learn an argument's type
-        values[arg] = 1 if type(converter).__name__ in {"IntegerConverter", "FloatConverter"} else "x"
+        values[arg] = 1 if isinstance(converter, NumberConverter) else "x"
     with app.test_request_context():
         from flask import url_for
 
