@@ -122,9 +122,9 @@ def masivo(convocatoria_id: int) -> Any:
     convocatoria = _load_call(convocatoria_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    _form, _filtros, _pendientes, stmt = _filtered(convocatoria)
+    _form, filtros, pendientes, stmt = _filtered(convocatoria)
     if request.form.get("todas") != "1":
-        ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) < 12]
+        ids = [int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 12]
         if not ids:
             return _render_list(convocatoria, INVALID, _("Select at least one submission."))
         stmt = stmt.where(Postulacion.id.in_(ids))
@@ -138,7 +138,8 @@ def masivo(convocatoria_id: int) -> Any:
                 num=done), "success")
     else:
         flash(_("None of the selected submissions was waiting for a decision."), "info")
-    return redirect(url_for(".lista", convocatoria_id=convocatoria.id, **request.args))
+    back = {**filtros.as_args(), **({"pendientes": "1"} if pendientes else {})}
+    return redirect(url_for(".lista", convocatoria_id=convocatoria.id, **back))
 
 
 # --- one submission: decision and answer ----------------------------------------------------------------

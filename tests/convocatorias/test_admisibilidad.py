@@ -256,6 +256,11 @@ def test_bulk_marks_the_selected_or_every_filtered_submission_admissible(
     response = lead.post(url, data={})
     assert response.status_code == 422 and "Selecciona al menos una postulación." in response.text
 
+    response = lead.post(url, data={"ids": ["²", "x", "9" * 40]})
+    assert response.status_code == 422 and "Selecciona al menos una postulación." in response.text
+    response = lead.post(url + "?convocatoria_id=7&region=08&pendientes=1", data={"ids": [str(a.id)]})
+    assert response.status_code == 302  # a's region is not 08: nothing to do, and no 500 either
+    assert fresh(a).status == ENVIADA
     assert lead.post(url, data={"ids": [str(a.id)]}).status_code == 302
     assert [fresh(x).status for x in (a, b, c)] == [EstadoPostulacion.ADMISIBLE, ENVIADA, ENVIADA]
 
