@@ -367,7 +367,7 @@ def test_the_lead_answers_and_the_applicant_is_told(login_as: Any, call: Convoca
     event = db.session.scalar(sa.select(EventoAuditoria).where(
         EventoAuditoria.action == "admisibilidad.reconsideration_answered"))
     assert event.after["answer"] == "Revisado: correcto."
-    message = outbox.to(owner_of(p).email)[-1]
+    (message,) = [m for m in outbox.to(owner_of(p).email) if m.subject.startswith("Respuesta")]
     assert message.subject == f"Respuesta a tu recurso de reposición: {p.folio}"
     assert ("fue acogido" if accept else "fue rechazado") in message.body
     assert lead.post(url, data={"accept": "si", "answer": "Otra vez"}).status_code == 422
