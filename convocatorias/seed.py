@@ -511,13 +511,14 @@ ADMISSIBILITY_CALL_SLUG = "fondo-idea-2025-biobio-nuble"
 ADMISSIBILITY_SUBMISSIONS = 18
 ADMISSIBILITY_REGIONS = ("08", "16", "13", "09", "06", "07")
 LEAD_EMAIL = "encargado@demo.fondoidea.cl"
-REFUSAL_REASONS = (
-    "El monto solicitado supera el máximo de la convocatoria.",
-    "Faltan los datos de contacto de la organización y el certificado de vigencia.",
-    "La idea no responde a ninguno de los desafíos publicados.",
+# (index of the unmet requirement in DEFAULT_REQUISITOS, the lead's reason)
+REFUSALS = (
+    (3, "Falta el certificado de vigencia de la organización entre los adjuntos."),
+    (0, "Faltan los datos de contacto de la organización."),
+    (1, "El monto solicitado supera el máximo de la convocatoria."),
 )
-RECONSIDERATION_TEXT = ("Adjuntamos el certificado de vigencia el mismo día del cierre; pedimos revisar "
-                        "nuevamente los adjuntos.")
+RECONSIDERATION_TEXT = ("Enviamos los datos de contacto en el formulario de la organización el mismo día del "
+                        "cierre; pedimos revisarlos nuevamente.")
 
 
 def _admissibility_call(now: datetime, grupos: dict[str, GrupoVulnerable],
@@ -576,13 +577,15 @@ def _admissibility_call(now: datetime, grupos: dict[str, GrupoVulnerable],
             continue  # still waiting for the lead
         refused = index == 0 or index % 4 == 1
         decided_at = now - timedelta(days=1 if index < 4 else 4, hours=index)
-        reason = REFUSAL_REASONS[index % len(REFUSAL_REASONS)] if refused else None
+        unmet, reason = REFUSALS[index % len(REFUSALS)] if refused else (None, None)
+        incumplidos = [requisitos[unmet]] if unmet is not None else []
         decision = DecisionAdmisibilidad(postulacion_id=p.id, admissible=not refused, reason=reason,
                                          decided_at=decided_at, decided_by_id=lead_id,
-                                         incumplidos=[requisitos[index % len(requisitos)]] if refused else [])
+                                         incumplidos=incumplidos)
         db.session.add(decision)
         to_status = EstadoPostulacion.INADMISIBLE if refused else EstadoPostulacion.ADMISIBLE
-        note = f"No admisible. Motivo: {reason}" if refused else "Admisible."
+        note = (f"No admisible. Requisitos no cumplidos: {incumplidos[0].text} Motivo: {reason}" if refused
+                else "Admisible.")
         p.historial.append(CambioEstado(from_status=p.status, to_status=to_status, created_at=decided_at,
                                         actor_id=lead_id, note=note))
         p.status = to_status
