@@ -449,3 +449,47 @@ def test_the_admissibility_list_query_count_does_not_grow(login_as: Any, call: C
     small = queries_for()
     add(7, 60)
     assert queries_for() == small, count_queries
+
+
+# --- who may decide, what the applicant reads -------------------------------------------------------------
+
+@pytest.mark.parametrize("who, may", [
+    ({"roles": [Role.ADMIN]}, True),
+    ({"roles": [Role.ENCARGADO_TECNICO]}, True),
+    ({"roles": [Role.ENCARGADO_TECNICO], "region": "13"}, True),
+    ({"roles": [Role.ENCARGADO_TECNICO], "region": "08"}, False),
+    ({"roles": [Role.ENCARGADO_TECNICO], "other_call": True}, False),
+    ({"roles": [Role.EVALUADOR]}, False),
+    ({"roles": [Role.COMITE]}, False),
+    ({"owner": True}, False),
+])
+def test_can_decide(make_user: Any, make_convocatoria: Any, sent: Any, who: dict[str, Any],
+                    may: bool) -> None:
+    p = sent("13")
+    if who.get("owner"):
+        user = owner_of(p)
+    else:
+        call_id = make_convocatoria().id if who.get("other_call") else None
+        user = make_user(*who["roles"], region=who.get("region"), convocatoria_id=call_id)
+    assert adm.can_decide(user, p) is may
+
+
+def test_the_applicant_reads_under_review_then_admissible(login_as: Any, sent: Any) -> None:
+    p = sent()
+    owner = login_as(owner_of(p))
+    assert "En evaluación: el equipo técnico está revisando" in owner.get(f"/mis-postulaciones/{p.id}").text
+    login_as(Role.ENCARGADO_TECNICO).post(decide_url(p), data={"admissible": "si"})
+    html = owner.get(f"/mis-postulaciones/{p.id}").text
+    assert "Admisible.</strong> Tu idea cumple los requisitos formales" in html
+    assert "Pedir reconsideración" not in html
+
+
+def test_the_reason_is_escaped_on_pages_and_in_the_mail(login_as: Any, call: Convocatoria, sent: Any,
+                                                        outbox: Any) -> None:
+    p = sent()
+    data = refuse_data(call, reason="<script>alert(1)</script>")
+    assert login_as(Role.ENCARGADO_TECNICO).post(decide_url(p), data=data).status_code == 302
+    html = login_as(owner_of(p)).get(f"/mis-postulaciones/{p.id}").text
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    (message,) = outbox.to(owner_of(p).email)
+    assert "<script>" not in message.html and "&lt;script&gt;" in message.html
