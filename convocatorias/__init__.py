@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from convocatorias import labels, models, seed, views_public  # noqa: F401  (models: register the tables)
+    from convocatorias import admisibilidad_models, labels, models, seed, views_public  # noqa: F401  (models: register the tables)
 
     app.register_blueprint(views_public.bp)
     labels.register(app)  # estado_label(), madurez_label(), tipo_label() in every template
@@ -19,3 +19,5 @@ def init_app(app: Flask) -> None:
     admin_views.init_app(app)
     from convocatorias import applicant_views  # the applicant area: organisation, submissions, attachments
     app.register_blueprint(applicant_views.bp)
+    from convocatorias import admisibilidad_views  # checklist, decisions, reconsideration, phase guard
+    admisibilidad_views.init_app(app)

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from convocatorias import lead_queries
+from convocatorias.admisibilidad_models import add_default_requisitos
 from convocatorias.models import (
     FASE_TRANSICIONES,
     Convocatoria,
@@ -225,6 +226,7 @@ def create_convocatoria(actor: User, data: ConvocatoriaData) -> Convocatoria:
     _apply(convocatoria, data)
     convocatoria.slug = unique_slug(convocatoria.title, convocatoria.year)
     db.session.add(convocatoria)
+    add_default_requisitos(convocatoria)
     db.session.flush()
     audit.record(actor, "convocatoria.created", convocatoria,
                  after=audit.snapshot(convocatoria, AUDIT_FIELDS))

@@ -10,6 +10,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from convocatorias.admisibilidad_models import (
+    DecisionAdmisibilidad,
+    Reconsideracion,
+    add_default_requisitos,
+)
 from convocatorias.models import (
     CambioEstado,
     Convocatoria,
@@ -319,6 +324,7 @@ def seed_demo_calls(grupos: list[GrupoVulnerable]) -> Convocatoria | None:
     organizaciones = _organizaciones()
     _postulaciones(rng, now, convocatoria, organizaciones)
     _draft_call(now, by_slug)
+    _admissibility_call(now, by_slug, organizaciones)
     db.session.flush()
     return convocatoria
 
@@ -349,6 +355,7 @@ def _open_call(now: datetime, grupos: dict[str, GrupoVulnerable]) -> Convocatori
     convocatoria.desafios = _desafios(DESAFIOS_2026, grupos)
     db.session.add(convocatoria)
     db.session.flush()
+    add_default_requisitos(convocatoria)
     return convocatoria
 
 
@@ -386,6 +393,7 @@ def _draft_call(now: datetime, grupos: dict[str, GrupoVulnerable]) -> Convocator
     )
     convocatoria.desafios = _desafios(DESAFIOS_BORRADOR, grupos)
     db.session.add(convocatoria)
+    add_default_requisitos(convocatoria)
     return convocatoria
 
 
@@ -495,3 +503,100 @@ def _postulacion(rng: random.Random, now: datetime, opened: datetime, convocator
                                         note=rng.choice(WITHDRAW_NOTES)))
     postulacion.historial = history
     return postulacion
+
+
+# --- the call in admissibility --------------------------------------------------------------------------
+
+ADMISSIBILITY_CALL_SLUG = "fondo-idea-2025-biobio-nuble"
+ADMISSIBILITY_SUBMISSIONS = 18
+ADMISSIBILITY_REGIONS = ("08", "16", "13", "09", "06", "07")
+LEAD_EMAIL = "encargado@demo.fondoidea.cl"
+# (index of the unmet requirement in DEFAULT_REQUISITOS, the lead's reason)
+REFUSALS = (
+    (3, "Falta el certificado de vigencia de la organización entre los adjuntos."),
+    (0, "Faltan los datos de contacto de la organización."),
+    (1, "El monto solicitado supera el máximo de la convocatoria."),
+)
+RECONSIDERATION_TEXT = ("Enviamos los datos de contacto en el formulario de la organización el mismo día del "
+                        "cierre; pedimos revisarlos nuevamente.")
+
+
+def _admissibility_call(now: datetime, grupos: dict[str, GrupoVulnerable],
+                        organizaciones: list[Organizacion]) -> Convocatoria:
+    """A call past its deadline, in admissibility: decisions made (some refused), one reconsideration
+    waiting for the lead and a few submissions still without a decision."""
+    rng = random.Random(RANDOM_SEED + 1)  # its own generator: the open call's data stays as it was
+    today = chile.to_santiago(now).date()
+    opened, closed = today - timedelta(days=50), today - timedelta(days=6)
+    convocatoria = Convocatoria(
+        slug=ADMISSIBILITY_CALL_SLUG, title="Fondo IDEA 2025 · Llamado Biobío y Ñuble", year=2025,
+        summary="Llamado anterior del Fondo IDEA, ya cerrado y en revisión de admisibilidad.",
+        description=DESCRIPTION_2026, rules=RULES_2026,
+        total_budget=300_000_000, min_amount=20_000_000, max_amount=30_000_000, max_submissions_per_org=3,
+        vote_weight=10, fase=Fase.ADMISIBILIDAD,
+        submissions_open_at=_at(opened, 9), submissions_close_at=chile.end_of_day_santiago(closed),
+        admissibility_end_at=chile.end_of_day_santiago(closed + timedelta(days=21)),
+        evaluation_end_at=chile.end_of_day_santiago(closed + timedelta(days=49)),
+        published_at=_at(opened, 9),
+    )
+    convocatoria.desafios = _desafios(DESAFIOS_2026[:3], grupos)
+    db.session.add(convocatoria)
+    db.session.flush()
+    requisitos = add_default_requisitos(convocatoria)
+    db.session.flush()
+
+    closed_at = convocatoria.submissions_close_at or now
+    postulaciones = []
+    used: dict[int, int] = {}
+    for i in range(ADMISSIBILITY_SUBMISSIONS):
+        region = ADMISSIBILITY_REGIONS[i % len(ADMISSIBILITY_REGIONS)]
+        limit = convocatoria.max_submissions_per_org
+        candidates = [o for o in organizaciones[1:] if used.get(o.id, 0) < limit]
+        organizacion = organizaciones[0] if i == 0 else rng.choice(
+            [o for o in candidates if o.region == region] or candidates)
+        if i == 0:
+            region = organizacion.region
+        used[organizacion.id] = used.get(organizacion.id, 0) + 1
+        p = _postulacion(rng, closed_at, convocatoria.submissions_open_at or now, convocatoria, organizacion,
+                         region, EstadoPostulacion.ENVIADA)
+        postulaciones.append(p)
+    sent = sorted(postulaciones, key=lambda p: (p.submitted_at, p.title))
+    for number, p in enumerate(sent, start=1):
+        p.folio_number = number
+        p.folio = f"{convocatoria.folio_prefix}{number:04d}"
+    db.session.add_all(postulaciones)
+    db.session.flush()
+    for p in sent:
+        p.versiones.append(PostulacionVersion(number=1, data=p.profile_data(), created_at=p.submitted_at,
+                                              created_by_id=p.created_by_id))
+
+    lead = db.session.scalar(sa.select(User).where(User.email == LEAD_EMAIL))
+    lead_id = lead.id if lead is not None else None
+    for index, p in enumerate(postulaciones):
+        if index % 6 == 5:
+            continue  # still waiting for the lead
+        refused = index == 0 or index % 4 == 1
+        decided_at = now - timedelta(days=1 if index < 4 else 4, hours=index)
+        unmet, reason = REFUSALS[index % len(REFUSALS)] if refused else (None, None)
+        incumplidos = [requisitos[unmet]] if unmet is not None else []
+        decision = DecisionAdmisibilidad(postulacion_id=p.id, admissible=not refused, reason=reason,
+                                         decided_at=decided_at, decided_by_id=lead_id,
+                                         incumplidos=incumplidos)
+        db.session.add(decision)
+        to_status = EstadoPostulacion.INADMISIBLE if refused else EstadoPostulacion.ADMISIBLE
+        note = (f"No admisible. Requisitos no cumplidos: {incumplidos[0].text} Motivo: {reason}" if refused
+                else "Admisible.")
+        p.historial.append(CambioEstado(from_status=p.status, to_status=to_status, created_at=decided_at,
+                                        actor_id=lead_id, note=note))
+        p.status = to_status
+        if index == 1:  # a refused applicant asked for reconsideration the next day
+            db.session.flush()
+            asked_at = decided_at + timedelta(hours=20)
+            db.session.add(Reconsideracion(postulacion_id=p.id, decision_id=decision.id,
+                                           text=RECONSIDERATION_TEXT, asked_at=asked_at,
+                                           asked_by_id=p.created_by_id))
+            p.historial.append(CambioEstado(from_status=p.status, to_status=p.status, created_at=asked_at,
+                                            actor_id=p.created_by_id,
+                                            note=f"Recurso de reposición presentado: {RECONSIDERATION_TEXT}"))
+    db.session.flush()
+    return convocatoria

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from convocatorias import seed
+from convocatorias.admisibilidad_models import DecisionAdmisibilidad, Reconsideracion
 from convocatorias.models import (
     CambioEstado,
     Convocatoria,
@@ -51,10 +52,16 @@ def demo_call() -> Convocatoria:
     return db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug == seed.DEMO_CALL_SLUG)).one()
 
 
+def demo_call_postulaciones() -> list[Postulacion]:
+    """The open demo call's submissions (the call in admissibility has its own)."""
+    stmt = sa.select(Postulacion).where(Postulacion.convocatoria_id == demo_call().id)
+    return list(db.session.scalars(stmt))
+
+
 def test_running_the_seed_twice_keeps_the_counts(seed_demo: Any) -> None:
     seed_demo()
     first = counts()
-    assert first["Postulacion"] == seed.DEMO_SUBMISSIONS
+    assert len(demo_call_postulaciones()) == seed.DEMO_SUBMISSIONS
     seed_demo()
     assert counts() == first
 
@@ -88,7 +95,7 @@ def test_the_open_call(seed_demo: Any) -> None:
 
 def test_a_second_call_in_preparation_is_not_public(seed_demo: Any) -> None:
     seed_demo()
-    drafts = db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug != seed.DEMO_CALL_SLUG)).all()
+    drafts = db.session.scalars(sa.select(Convocatoria).where(Convocatoria.fase == Fase.BORRADOR)).all()
     assert len(drafts) == 1
     assert drafts[0].fase == Fase.BORRADOR and not drafts[0].is_published
 
@@ -100,7 +107,7 @@ def test_organisations_and_submissions(seed_demo: Any) -> None:
     assert all(chile.is_valid_rut(o.rut) for o in organizaciones)
     assert len({o.region for o in organizaciones}) >= 10
 
-    postulaciones = db.session.scalars(sa.select(Postulacion)).all()
+    postulaciones = demo_call_postulaciones()
     assert {p.region for p in postulaciones} == {r.code for r in chile.REGIONS}
     statuses = Counter(p.status for p in postulaciones)
     assert statuses[EstadoPostulacion.BORRADOR] and statuses[EstadoPostulacion.ENVIADA]
@@ -129,8 +136,7 @@ def test_the_demo_applicant_owns_an_organisation_with_submissions(seed_demo: Any
     assert user.password_hash  # created by the core's demo users, so one can log in as them
     (organizacion,) = db.session.scalars(
         sa.select(Organizacion).where(Organizacion.owner_id == user.id)).all()
-    mine = db.session.scalars(
-        sa.select(Postulacion).where(Postulacion.organizacion_id == organizacion.id)).all()
+    mine = [p for p in demo_call_postulaciones() if p.organizacion_id == organizacion.id]
     assert {p.status for p in mine} == {EstadoPostulacion.ENVIADA, EstadoPostulacion.BORRADOR}
 
 
@@ -152,3 +158,32 @@ def test_the_demo_data_is_the_same_every_time(seed_demo: Any) -> None:
     _empty_tables()
     seed_demo()
     assert snapshot() == first
+
+
+def test_a_call_in_admissibility_with_decisions_and_a_pending_reconsideration(seed_demo: Any,
+                                                                               login_as: Any) -> None:
+    seed_demo()
+    call = db.session.scalars(sa.select(Convocatoria).where(
+        Convocatoria.slug == seed.ADMISSIBILITY_CALL_SLUG)).one()
+    assert call.fase == Fase.ADMISIBILIDAD and call.submissions_close_at < chile.utcnow()
+    postulaciones = db.session.scalars(
+        sa.select(Postulacion).where(Postulacion.convocatoria_id == call.id)).all()
+    statuses = Counter(p.status for p in postulaciones)
+    assert statuses[EstadoPostulacion.ADMISIBLE] and statuses[EstadoPostulacion.INADMISIBLE]
+    assert statuses[EstadoPostulacion.ENVIADA]  # still waiting for the lead
+    for p in postulaciones:
+        assert p.folio == f"IDEA-2025-{p.folio_number:04d}" and p.historial[-1].to_status == p.status
+    decisions = db.session.scalars(sa.select(DecisionAdmisibilidad)).all()
+    assert all(d.admissible or (d.reason and d.incumplidos) for d in decisions)
+    (pending,) = [r for r in db.session.scalars(sa.select(Reconsideracion)) if r.is_pending]
+    assert pending.postulacion.status == EstadoPostulacion.INADMISIBLE
+
+    # The guard keeps the call in admissibility until the lead has finished.
+    admin = db.session.scalars(sa.select(User).where(User.email == "admin@demo.fondoidea.cl")).one()
+    response = login_as(admin).post(f"/admin/convocatorias/{call.id}/fase", data={"target": "evaluacion"})
+    assert response.status_code == 422 and "1 recurso(s) de reposición sin respuesta" in response.text
+    # The demo applicant was refused yesterday and may still ask for reconsideration.
+    user = db.session.scalars(sa.select(User).where(User.email == seed.DEMO_POSTULANTE_EMAIL)).one()
+    (own,) = [p for p in postulaciones if p.organizacion.owner_id == user.id]
+    assert own.status == EstadoPostulacion.INADMISIBLE
+    assert "Pedir reconsideración</button>" in login_as(user).get(f"/mis-postulaciones/{own.id}").text
