@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +27,7 @@ from convocatorias.models import CambioEstado, Convocatoria, EstadoPostulacion, 
 from convocatorias.operations import fase_change_requested
 from idea import audit, chile
 from idea.extensions import db
-from idea.mail import send_email_to
+from idea.mail import external_url, send_email_to
 from idea.models import User
 
 RECONSIDERATION_BUSINESS_DAYS = 5
@@ -48,11 +47,6 @@ class AdmisibilidadError(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
-
-
-def external_link(endpoint: str, **values: Any) -> str:
-    """An absolute link for e-mails (the one place to swap for idea.mail.external_url)."""
-    return url_for(endpoint, _external=True, **values)
 
 
 # --- checklist ---------------------------------------------------------------------------------------
@@ -238,7 +232,7 @@ def decide(actor: User, p: Postulacion, *, admissible: bool, requisito_ids: Iter
                   "admisibilidad_resultado",
                   postulacion=p, decision=decision, incumplidos=unmet,
                   deadline=None if admissible else reconsideration_deadline(decision),
-                  link=external_link("convocatorias_applicant.detail", postulacion_id=p.id))
+                  link=external_url("convocatorias_applicant.detail", postulacion_id=p.id))
     return decision
 
 
@@ -314,7 +308,7 @@ def answer_reconsideration(actor: User, rec: Reconsideracion, *, accept: bool, a
                  after={"status": p.status.value, "accepted": accept, "answer": body})
     send_email_to(_owner(p), _l("Answer to your request for reconsideration: %(folio)s", folio=p.folio),
                   "reconsideracion_respuesta", postulacion=p, reconsideracion=rec,
-                  link=external_link("convocatorias_applicant.detail", postulacion_id=p.id))
+                  link=external_url("convocatorias_applicant.detail", postulacion_id=p.id))
 
 
 # --- phase guard -------------------------------------------------------------------------------------
@@ -326,7 +320,7 @@ def _guard(convocatoria: Convocatoria, target: Any = None, **_extra: Any) -> str
     undecided, unanswered = pending_counts(convocatoria.id)
     if not undecided and not unanswered:
         return None
-    link = external_link("convocatorias_admisibilidad.lista", convocatoria_id=convocatoria.id,
+    link = external_url("convocatorias_admisibilidad.lista", convocatoria_id=convocatoria.id,
                          pendientes=1)
     return _("The call cannot leave admissibility: %(undecided)d sent submission(s) without a decision and "
              "%(unanswered)d reconsideration(s) without an answer. See them at %(link)s",

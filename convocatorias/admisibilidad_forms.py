@@ -9,18 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
 from convocatorias.admin_forms import MultiCheckboxField
 from convocatorias.admisibilidad import MAX_TEXT_LENGTH
 from convocatorias.admisibilidad_models import RequisitoAdmisibilidad
+from idea.forms import SafeForm
 
 YES, NO = "si", "no"
 
 
-class RequisitosForm(FlaskForm):
+class RequisitosForm(SafeForm):
     """The checklist as text: one formal requirement per line."""
 
     requisitos = TextAreaField(_l("Formal requirements, one per line"),
@@ -28,7 +28,7 @@ class RequisitosForm(FlaskForm):
                                            Length(max=10_000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(SafeForm):
     """The lead's decision on one submission."""
 
     admissible = RadioField(_l("Decision"), choices=[(YES, _l("Admissible")), (NO, _l("Not admissible"))],
@@ -41,7 +41,7 @@ class DecisionForm(FlaskForm):
         self.requisitos.choices = [(r.id, r.text) for r in requisitos]
 
 
-class RespuestaForm(FlaskForm):
+class RespuestaForm(SafeForm):
     """The lead's answer to a reconsideration."""
 
     accept = RadioField(_l("Answer"), choices=[(YES, _l("Accept: the submission becomes admissible")),
@@ -50,7 +50,7 @@ class RespuestaForm(FlaskForm):
     answer = TextAreaField(_l("Reason for the answer"), validators=[Optional(), Length(max=MAX_TEXT_LENGTH)])
 
 
-class ReconsideracionForm(FlaskForm):
+class ReconsideracionForm(SafeForm):
     """The applicant's request for reconsideration."""
 
     text = TextAreaField(_l("Why should the decision be reconsidered?"),

@@ -32,6 +32,7 @@ from idea import chile
 from idea.extensions import db
 from idea.forms import EmptyForm
 from idea.models import Role, User
+from idea.params import choice_param, page_param, parse_int
 from idea.permissions import ADMIN, LOGGED_IN, access, roles
 
 bp = Blueprint("convocatorias_admisibilidad", __name__)
@@ -87,7 +88,7 @@ def _filtered(convocatoria: Convocatoria) -> tuple[SubmissionFilterForm, lead_qu
     regions = lead_queries.regions_in_scope(current_user, convocatoria.id)
     form = SubmissionFilterForm(convocatoria, regions, formdata=request.args)
     filtros = form.filtros()
-    pendientes = request.args.get("pendientes") == "1"
+    pendientes = choice_param("pendientes", ("1",)) is not None
     stmt = lead_queries.filtered_select(current_user, convocatoria.id, filtros)
     if pendientes:
         stmt = stmt.where(adm.pending_clause())
@@ -96,8 +97,7 @@ def _filtered(convocatoria: Convocatoria) -> tuple[SubmissionFilterForm, lead_qu
 
 def _render_list(convocatoria: Convocatoria, status: int = 200, error: str | None = None) -> Any:
     form, filtros, pendientes, stmt = _filtered(convocatoria)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
-    pagination = db.paginate(stmt, page=page, per_page=lead_queries.PAGE_SIZE, error_out=False)
+    pagination = db.paginate(stmt, page=page_param(), per_page=lead_queries.PAGE_SIZE, error_out=False)
     ids = [p.id for p in pagination.items]
     args = {**filtros.as_args(), **({"pendientes": "1"} if pendientes else {})}
     undecided, unanswered = adm.pending_counts(convocatoria.id)
@@ -124,7 +124,7 @@ def masivo(convocatoria_id: int) -> Any:
         abort(400)
     _form, filtros, pendientes, stmt = _filtered(convocatoria)
     if request.form.get("todas") != "1":
-        ids = [int(v) for v in request.form.getlist("ids") if v.isascii() and v.isdigit() and len(v) < 12]
+        ids = [i for i in (parse_int(v, minimum=1) for v in request.form.getlist("ids")) if i is not None]
         if not ids:
             return _render_list(convocatoria, INVALID, _("Select at least one submission."))
         stmt = stmt.where(Postulacion.id.in_(ids))

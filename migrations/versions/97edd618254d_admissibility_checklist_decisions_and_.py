@@ -1,7 +1,7 @@
 """Admissibility checklist, decisions and reconsiderations
 
 Revision ID: 97edd618254d
-Revises: dffa0599abd5
+Revises: 29a6e13c7a53
 Create Date: 2026-11-25 22:02:28.175952
 
 """
@@ -13,7 +13,7 @@ import idea.models
 
 # revision identifiers, used by Alembic.
 revision = '97edd618254d'
-down_revision = 'dffa0599abd5'
+down_revision = '29a6e13c7a53'
 branch_labels = None
 depends_on = None
 
