@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import Any
+
+from flask import Flask, url_for
+from flask_babel import gettext as _
+
+
+def _nav(user: Any) -> list[dict[str, str]]:
+    from idea.models import Role
+
+    if user.is_authenticated and any(r.role == Role.EVALUADOR for r in user.roles):
+        return [{"url": url_for("evaluacion_reviewer.index"), "label": _("My evaluations")}]
+    return []
 
 
 def init_app(app: Flask) -> None:
-    from evaluacion import models  # noqa: F401  (register the tables)
+    from evaluacion import labels, lead_views, models, operations, reviewer_views  # noqa: F401  (models: tables)
+    from idea import add_nav_provider
+
+    app.register_blueprint(reviewer_views.bp)
+    app.register_blueprint(lead_views.bp)
+    add_nav_provider(app, _nav)
+    labels.register(app)
+    # The guard: a call leaves `evaluacion` only with every assignment scored or released.
+    operations.connect()

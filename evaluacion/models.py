@@ -24,7 +24,9 @@ class Rubrica(db.Model):
 
     __tablename__ = "rubrica"
     __table_args__ = (
-        sa.CheckConstraint("scale_min >= 0 AND scale_min < scale_max AND scale_max <= 100", name="scale_range"),
+        sa.CheckConstraint(
+            "scale_min >= 0 AND scale_min < scale_max AND scale_max <= 100", name="scale_range"
+        ),
         sa.CheckConstraint("reviewers_per_submission >= 1", name="reviewers_positive"),
         sa.CheckConstraint("outlier_threshold >= 0", name="outlier_threshold_positive"),
     )
@@ -54,7 +56,9 @@ class Rubrica(db.Model):
 
     convocatoria: Mapped[Convocatoria] = relationship()
     criterios: Mapped[list[Criterio]] = relationship(
-        back_populates="rubrica", order_by="Criterio.position, Criterio.id", cascade="all, delete-orphan",
+        back_populates="rubrica",
+        order_by="Criterio.position, Criterio.id",
+        cascade="all, delete-orphan",
         lazy="selectin",
     )
 
@@ -65,7 +69,8 @@ class Rubrica(db.Model):
     @property
     def has_calibration(self) -> bool:
         return bool(self.calibration_text.strip()) and all(
-            c.reference_score is not None for c in self.criterios)
+            c.reference_score is not None for c in self.criterios
+        )
 
 
 class Criterio(db.Model):
@@ -95,7 +100,7 @@ class Criterio(db.Model):
 
 
 class Capacitacion(db.Model):
-    """A reviewer's acknowledgement of a call's scoring guide, with their scores of the calibration example."""
+    """A reviewer's acknowledgement of a call's scoring guide, with their scores of the calibration case."""
 
     __tablename__ = "capacitacion"
     __table_args__ = (sa.UniqueConstraint("user_id", "convocatoria_id", name="uq_capacitacion_reviewer"),)
@@ -120,8 +125,8 @@ class TipoConflicto(enum.StrEnum):
 
 
 class Conflicto(db.Model):
-    """A conflict of interest declared by a reviewer in a call: an organisation (RUT), a person (RUT), a region,
-    or one submission."""
+    """A conflict of interest declared by a reviewer in a call: an organisation (RUT), a person (RUT), a
+    region, or one submission."""
 
     __tablename__ = "conflicto"
     __table_args__ = (
