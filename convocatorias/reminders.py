@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import click
 import sqlalchemy as sa
+from blinker import Namespace
 from flask import Flask, current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,6 +29,10 @@ from idea.mail import send_email_to
 WINDOWS: tuple[tuple[str, timedelta], ...] = (("24h", timedelta(hours=24)), ("72h", timedelta(hours=72)))
 
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+# Other packages add their own reminders to `flask send-reminders`: a receiver gets (app, now=) and returns
+# how many it queued (e.g. evaluacion's scoring-deadline reminders).
+reminders_requested = Namespace().signal("reminders-requested")
 
 # The applicant's edit page of one submission (should it be renamed, the link falls back to their list).
 
@@ -135,7 +140,10 @@ def send_draft_reminders(now: datetime | None = None) -> int:
 def register_cli(app: Flask) -> None:
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
-        """Send the deadline reminders due now to applicants with drafts (run it every hour)."""
-        count = send_draft_reminders()
+        """Send the deadline reminders due now: drafts to applicants, evaluations to reviewers (hourly)."""
+        now = chile.utcnow()
+        count = send_draft_reminders(now)
+        for _receiver, queued in reminders_requested.send(current_app._get_current_object(), now=now):
+            count += queued or 0
         commit()
         click.echo(f"Recordatorios enviados: {count}")
