@@ -11,9 +11,12 @@ from flask_babel import gettext as _
 def _nav(user: Any) -> list[dict[str, str]]:
     from idea.models import Role
 
+    links = []
+    if user.is_authenticated and user.has_any_role(Role.ENCARGADO_TECNICO):
+        links.append({"url": url_for("evaluacion_lead.index"), "label": _("Evaluation")})
     if user.is_authenticated and any(r.role == Role.EVALUADOR for r in user.roles):
-        return [{"url": url_for("evaluacion_reviewer.index"), "label": _("My evaluations")}]
-    return []
+        links.append({"url": url_for("evaluacion_reviewer.index"), "label": _("My evaluations")})
+    return links
 
 
 def init_app(app: Flask) -> None:

@@ -11,8 +11,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from convocatorias import exports
-from convocatorias.models import Convocatoria, Postulacion
+from convocatorias import exports, lead_queries
+from convocatorias.models import Convocatoria, Fase, Postulacion
 from convocatorias.permissions import is_staff_for
 from evaluacion import operations as ops
 from evaluacion import queries
@@ -50,6 +50,13 @@ def _errors(error: ops.EvaluacionError) -> None:
 
 def _back(convocatoria_id: int) -> Any:
     return redirect(url_for(".dashboard", convocatoria_id=convocatoria_id))
+
+
+@bp.route("/")
+@access(LEAD)
+def index() -> Any:
+    calls = [c for c in lead_queries.visible_calls(current_user) if c.fase != Fase.BORRADOR]
+    return render_template("evaluacion/lead/index.html", calls=calls)
 
 
 @bp.route("/convocatorias/<int:convocatoria_id>")

@@ -287,3 +287,12 @@ def test_the_rubric_editor_refuses_weights_not_adding_to_100_and_locks(
     db.session.commit()
     assert admin.post(url, data=data | {"criterios-1-weight": "40"}).status_code == 422
     assert login_as(Role.ENCARGADO_TECNICO).get(url).status_code == 403
+
+
+def test_leads_and_reviewers_find_their_pages_from_the_menu(escenario: Callable[..., Any], login_as: Any) -> None:
+    e = escenario(n=1)
+    lead = login_as(Role.ENCARGADO_TECNICO)
+    home = lead.get("/gestion/evaluacion/").get_data(as_text=True)
+    assert f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}" in home and "Evaluación" in home
+    reviewer = login_as(e.reviewers[0]).get("/evaluacion/").get_data(as_text=True)
+    assert "Mis evaluaciones" in reviewer and "Capacitación pendiente" in reviewer
