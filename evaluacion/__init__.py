@@ -20,7 +20,7 @@ def _nav(user: Any) -> list[dict[str, str]]:
 
 
 def init_app(app: Flask) -> None:
-    from evaluacion import labels, lead_views, models, operations, reminders, reviewer_views  # noqa: F401
+    from evaluacion import labels, lead_views, models, operations, reminders, reviewer_views, seed  # noqa: F401
     from idea import add_nav_provider
 
     app.register_blueprint(reviewer_views.bp)
@@ -29,4 +29,5 @@ def init_app(app: Flask) -> None:
     labels.register(app)
     # The guard: a call leaves `evaluacion` only with every assignment scored or released.
     operations.connect()
+    seed.connect()  # `flask seed-demo`: a call in evaluation with scores
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`

@@ -296,3 +296,25 @@ def test_leads_and_reviewers_find_their_pages_from_the_menu(escenario: Callable[
     assert f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}" in home and "Evaluación" in home
     reviewer = login_as(e.reviewers[0]).get("/evaluacion/").get_data(as_text=True)
     assert "Mis evaluaciones" in reviewer and "Capacitación pendiente" in reviewer
+
+
+def test_the_demo_data_has_a_call_in_evaluation_with_a_harsh_reviewer_and_outliers(
+        app: Any, monkeypatch: pytest.MonkeyPatch, login_as: Any) -> None:
+    from convocatorias.models import Convocatoria
+    from evaluacion import queries
+    from evaluacion.seed import EVAL_CALL_SLUG
+    from idea.models import User
+
+    monkeypatch.setattr("idea.cli.upgrade", lambda: None)
+    for _ in range(2):  # a rerun adds nothing
+        result = app.test_cli_runner().invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    (call,) = db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug == EVAL_CALL_SLUG)).all()
+    lead = db.session.scalars(sa.select(User).where(User.email == "encargado@demo.fondoidea.cl")).one()
+    data = queries.dashboard(lead, call, queries.rubrica_of(call.id))
+    assert data.aggregation.outliers
+    harsh = db.session.scalars(sa.select(User).where(User.email == "evaluadora.estricta@demo.fondoidea.cl")).one()
+    assert data.aggregation.reviewers[harsh.id].deviation < -1
+    assert any(p.submitted < p.total for p in data.by_reviewer)
+    assert login_as(lead).get(f"/gestion/evaluacion/convocatorias/{call.id}").status_code == 200
