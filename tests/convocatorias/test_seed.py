@@ -21,8 +21,8 @@ from convocatorias.models import (
     Postulacion,
     PostulacionVersion,
 )
-from idea import chile
 from evaluacion.seed import EVAL_CALL_SLUG
+from idea import chile
 from idea.extensions import db
 from idea.models import User
 from tests.conftest import _empty_tables
