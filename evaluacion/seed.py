@@ -49,12 +49,15 @@ def seed_demo_evaluation() -> Convocatoria | None:
     postulaciones = _submissions(rng, convocatoria)
     admin = db.session.scalar(sa.select(User).where(User.email == "admin@demo.fondoidea.cl"))
     rubrica = ops.ensure_rubrica(convocatoria)
-    rubrica.guide = ("Lee cada postulación completa antes de calificar. Usa toda la escala de 1 a 7: el 4 es "
-                     "cumplir lo mínimo. Comenta cada criterio para que el equipo postulante aprenda.")
+    rubrica.guide = (
+        "Lee cada postulación completa antes de calificar. Usa toda la escala de 1 a 7: el 4 es "
+        "cumplir lo mínimo. Comenta cada criterio para que el equipo postulante aprenda."
+    )
     rubrica.calibration_title = "Huerta comunitaria para personas cuidadoras"
     rubrica.calibration_text = (
-        "Un grupo de cuidadoras de Temuco propone una huerta comunitaria donde se turnan para tener un día de "
-        "respiro a la semana. Lo diseñaron en dos talleres con 15 cuidadoras y piden $22.000.000.")
+        "Un grupo de cuidadoras de Temuco propone una huerta comunitaria donde se turnan para tener un día "
+        "de respiro a la semana. Lo diseñaron en dos talleres con 15 cuidadoras y piden $22.000.000."
+    )
     for criterio, reference in zip(rubrica.criterios, (6, 4, 6, 5, 4), strict=False):
         criterio.reference_score = reference
     shared = hash_password(DEMO_PASSWORD)
@@ -62,8 +65,14 @@ def seed_demo_evaluation() -> Convocatoria | None:
     for email, name, leaning in REVIEWERS:
         user = ensure_user(email, name, Role.EVALUADOR, password_hash=shared)
         reviewers.append((user, leaning))
-        db.session.add(Capacitacion(user_id=user.id, convocatoria_id=convocatoria.id, completed_at=now,
-                                    scores={str(c.id): c.reference_score for c in rubrica.criterios}))
+        db.session.add(
+            Capacitacion(
+                user_id=user.id,
+                convocatoria_id=convocatoria.id,
+                completed_at=now,
+                scores={str(c.id): c.reference_score for c in rubrica.criterios},
+            )
+        )
     db.session.flush()
     ops.assign_automatically(admin, convocatoria)
     _scores(rng, convocatoria, postulaciones, dict((u.id, leaning) for u, leaning in reviewers))
@@ -75,19 +84,29 @@ def _call(now: datetime) -> Convocatoria:
     today = chile.to_santiago(now).date()
     closed = today - timedelta(days=30)
     convocatoria = Convocatoria(
-        slug=EVAL_CALL_SLUG, title="Fondo IDEA 2025 (en evaluación)", year=2025,
+        slug=EVAL_CALL_SLUG,
+        title="Fondo IDEA 2025 (en evaluación)",
+        year=2025,
         summary="Convocatoria cerrada: las ideas admisibles están en evaluación.",
-        description="Convocatoria de demostración de la fase de evaluación.", rules="Bases de la convocatoria.",
-        total_budget=650_000_000, min_amount=20_000_000, max_amount=30_000_000, max_submissions_per_org=5,
-        vote_weight=10, fase=Fase.EVALUACION,
-        submissions_open_at=chile.from_santiago(datetime.combine(closed - timedelta(days=45), datetime.min.time())),
+        description="Convocatoria de demostración de la fase de evaluación.",
+        rules="Bases de la convocatoria.",
+        total_budget=650_000_000,
+        min_amount=20_000_000,
+        max_amount=30_000_000,
+        max_submissions_per_org=5,
+        vote_weight=10,
+        fase=Fase.EVALUACION,
+        submissions_open_at=chile.from_santiago(
+            datetime.combine(closed - timedelta(days=45), datetime.min.time())
+        ),
         submissions_close_at=chile.end_of_day_santiago(closed),
         admissibility_end_at=chile.end_of_day_santiago(closed + timedelta(days=14)),
         evaluation_end_at=chile.end_of_day_santiago(today + timedelta(days=2)),
         published_at=chile.from_santiago(datetime.combine(closed - timedelta(days=45), datetime.min.time())),
     )
-    convocatoria.desafios = call_seed._desafios(call_seed.DESAFIOS_2026[:3], {
-        g.slug: g for g in call_seed.seed_grupos()})
+    convocatoria.desafios = call_seed._desafios(
+        call_seed.DESAFIOS_2026[:3], {g.slug: g for g in call_seed.seed_grupos()}
+    )
     db.session.add(convocatoria)
     db.session.flush()
     return convocatoria
@@ -103,21 +122,27 @@ def _submissions(rng: random.Random, convocatoria: Convocatoria) -> list[Postula
         region = codes[i % len(codes)]
         local = [o for o in organizaciones if o.region == region] or organizaciones
         organizacion = local[i % len(local)]
-        p = call_seed._postulacion(rng, close, opened, convocatoria, organizacion, region,
-                                   EstadoPostulacion.ADMISIBLE)
+        p = call_seed._postulacion(
+            rng, close, opened, convocatoria, organizacion, region, EstadoPostulacion.ADMISIBLE
+        )
         p.folio_number = i + 1
         p.folio = f"IDEA-2025-{i + 1:04d}"
-        p.historial.append(CambioEstado(from_status=EstadoPostulacion.ENVIADA,
-                                        to_status=EstadoPostulacion.ADMISIBLE,
-                                        created_at=close + timedelta(days=7)))
+        p.historial.append(
+            CambioEstado(
+                from_status=EstadoPostulacion.ENVIADA,
+                to_status=EstadoPostulacion.ADMISIBLE,
+                created_at=close + timedelta(days=7),
+            )
+        )
         result.append(p)
     db.session.add_all(result)
     db.session.flush()
     return result
 
 
-def _scores(rng: random.Random, convocatoria: Convocatoria, postulaciones: list[Postulacion],
-            leanings: dict[int, int]) -> None:
+def _scores(
+    rng: random.Random, convocatoria: Convocatoria, postulaciones: list[Postulacion], leanings: dict[int, int]
+) -> None:
     rubrica = ops.ensure_rubrica(convocatoria)
     quality = {p.id: rng.randint(3, 6) for p in postulaciones}
     outliers = {postulaciones[2].id, postulaciones[9].id}

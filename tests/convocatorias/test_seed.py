@@ -55,7 +55,8 @@ def demo_call() -> Convocatoria:
 def test_running_the_seed_twice_keeps_the_counts(seed_demo: Any) -> None:
     seed_demo()
     first = counts()
-    in_demo_call = sa.select(sa.func.count(Postulacion.id)).where(Postulacion.convocatoria_id == demo_call().id)
+    in_demo_call = sa.select(sa.func.count(Postulacion.id)).where(
+        Postulacion.convocatoria_id == demo_call().id)
     assert db.session.scalar(in_demo_call) == seed.DEMO_SUBMISSIONS
     seed_demo()
     assert counts() == first

@@ -289,7 +289,9 @@ def test_the_rubric_editor_refuses_weights_not_adding_to_100_and_locks(
     assert login_as(Role.ENCARGADO_TECNICO).get(url).status_code == 403
 
 
-def test_leads_and_reviewers_find_their_pages_from_the_menu(escenario: Callable[..., Any], login_as: Any) -> None:
+def test_leads_and_reviewers_find_their_pages_from_the_menu(
+    escenario: Callable[..., Any], login_as: Any
+) -> None:
     e = escenario(n=1)
     lead = login_as(Role.ENCARGADO_TECNICO)
     home = lead.get("/gestion/evaluacion/").get_data(as_text=True)
@@ -299,7 +301,8 @@ def test_leads_and_reviewers_find_their_pages_from_the_menu(escenario: Callable[
 
 
 def test_the_demo_data_has_a_call_in_evaluation_with_a_harsh_reviewer_and_outliers(
-        app: Any, monkeypatch: pytest.MonkeyPatch, login_as: Any) -> None:
+    app: Any, monkeypatch: pytest.MonkeyPatch, login_as: Any
+) -> None:
     from convocatorias.models import Convocatoria
     from evaluacion import queries
     from evaluacion.seed import EVAL_CALL_SLUG
@@ -314,7 +317,9 @@ def test_the_demo_data_has_a_call_in_evaluation_with_a_harsh_reviewer_and_outlie
     lead = db.session.scalars(sa.select(User).where(User.email == "encargado@demo.fondoidea.cl")).one()
     data = queries.dashboard(lead, call, queries.rubrica_of(call.id))
     assert data.aggregation.outliers
-    harsh = db.session.scalars(sa.select(User).where(User.email == "evaluadora.estricta@demo.fondoidea.cl")).one()
+    harsh = db.session.scalars(
+        sa.select(User).where(User.email == "evaluadora.estricta@demo.fondoidea.cl")
+    ).one()
     assert data.aggregation.reviewers[harsh.id].deviation < -1
     assert any(p.submitted < p.total for p in data.by_reviewer)
     assert login_as(lead).get(f"/gestion/evaluacion/convocatorias/{call.id}").status_code == 200
