@@ -189,9 +189,8 @@ class Asignacion(db.Model):
 
     postulacion: Mapped[Postulacion] = relationship()
     user: Mapped[User] = relationship(foreign_keys=[user_id])
-    puntajes: Mapped[list[Puntaje]] = relationship(
-        back_populates="asignacion", cascade="all, delete-orphan", lazy="selectin"
-    )
+    # Loaded on access (one evaluation) or by one explicit query (the dashboard), never in IN-batches.
+    puntajes: Mapped[list[Puntaje]] = relationship(back_populates="asignacion", cascade="all, delete-orphan")
 
     @property
     def is_active(self) -> bool:

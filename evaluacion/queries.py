@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from convocatorias import lead_queries
-from convocatorias.models import Convocatoria, EstadoPostulacion, Organizacion, Postulacion
+from convocatorias.models import Convocatoria, EstadoPostulacion, Postulacion
 from evaluacion import aggregation
 from evaluacion import assignment as solver
 from evaluacion.models import (
@@ -201,7 +201,7 @@ class Dashboard:
     rubrica: Rubrica
     assignments: list[Asignacion]
     postulaciones: dict[int, Postulacion]
-    reviewers: dict[int, User]
+    reviewers: dict[int, Any]  # id -> row with .name
     by_reviewer: list[Progress]
     by_region: list[Progress]
     aggregation: aggregation.Aggregation
@@ -229,13 +229,12 @@ def dashboard(user: User, convocatoria: Convocatoria, rubrica: Rubrica) -> Dashb
     from idea.chile import region_name
 
     in_scope = sa.and_(Postulacion.convocatoria_id == convocatoria.id, lead_queries.scope_clause(user))
+    # A fixed number of queries: no IN-batched eager loads, whose number grows with the rows.
     postulaciones = {
         p.id: p
         for p in db.session.scalars(
             sa.select(Postulacion)
-            .join(Postulacion.organizacion)
             .where(in_scope, Postulacion.status == EstadoPostulacion.ADMISIBLE)
-            .options(selectinload(Postulacion.organizacion).load_only(Organizacion.name, Organizacion.rut))
             .order_by(Postulacion.folio_number, Postulacion.id)
         )
     }
@@ -244,16 +243,25 @@ def dashboard(user: User, convocatoria: Convocatoria, rubrica: Rubrica) -> Dashb
             sa.select(Asignacion)
             .join(Asignacion.postulacion)
             .where(in_scope, Asignacion.status != EstadoAsignacion.RETIRADA)
-            .options(selectinload(Asignacion.puntajes))
             .order_by(Asignacion.postulacion_id, Asignacion.id)
         )
     )
-    reviewer_ids = sorted({a.user_id for a in assignments})
-    reviewers = (
-        {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(reviewer_ids)))}
-        if reviewer_ids
-        else {}
-    )
+    given: dict[int, list[tuple[int, int]]] = {}
+    for asignacion_id, criterio_id, value in db.session.execute(
+        sa.select(Puntaje.asignacion_id, Puntaje.criterio_id, Puntaje.value)
+        .join(Asignacion, Puntaje.asignacion_id == Asignacion.id)
+        .join(Postulacion, Asignacion.postulacion_id == Postulacion.id)
+        .where(in_scope, Asignacion.status == EstadoAsignacion.ENVIADA, Puntaje.value.is_not(None))
+    ):
+        given.setdefault(asignacion_id, []).append((criterio_id, value))
+    reviewers = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(User.id, User.name).where(
+                User.id.in_(sa.select(Asignacion.user_id).join(Asignacion.postulacion).where(in_scope))
+            )
+        )
+    }
 
     per_reviewer: dict[int, Progress] = {}
     per_region: dict[str, Progress] = {}
@@ -271,9 +279,9 @@ def dashboard(user: User, convocatoria: Convocatoria, rubrica: Rubrica) -> Dashb
             progress.submitted += a.is_submitted
         if a.is_submitted:
             scores.extend(
-                aggregation.Score(a.user_id, a.postulacion_id, weights[p.criterio_id], p.value)
-                for p in a.puntajes
-                if p.value is not None and p.criterio_id in weights
+                aggregation.Score(a.user_id, a.postulacion_id, weights[criterio_id], value)
+                for criterio_id, value in given.get(a.id, ())
+                if criterio_id in weights
             )
     rubric = aggregation.Rubric(
         tuple(aggregation.Criterion(c.name, c.weight) for c in rubrica.criterios),
