@@ -88,5 +88,6 @@ def test_a_reviewer_trains_scores_and_submits_and_the_lead_adds_a_reviewer_to_an
     assert f"Se asignó un evaluador más a {postulacion.folio}" in page.locator("main").inner_text()
     page.context.close()
     db.session.expire_all()
-    added = db.session.query(Asignacion).filter_by(user_id=reviewers[2].id, postulacion_id=postulacion.id).one()
+    added = db.session.query(Asignacion).filter_by(user_id=reviewers[2].id, postulacion_id=postulacion.id)
+    added = added.one()
     assert added.status == EstadoAsignacion.PENDIENTE
