@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from convocatorias.models import Convocatoria, Fase, Postulacion
-from convocatorias.operations import fase_change_requested
+from convocatorias.operations import fase_change_requested, fase_changed
 from evaluacion import assignment as solver
 from evaluacion import queries
 from evaluacion.aggregation import Criterion, Scale, validate_rubric
@@ -62,7 +62,8 @@ DEFAULT_LEVELS = {"1": "No cumple", "4": "Cumple lo mínimo", "7": "Cumple de ma
 
 
 def ensure_rubrica(convocatoria: Convocatoria) -> Rubrica:
-    """The call's rubric, created with the default criteria the first time it is asked for."""
+    """The call's rubric, created with the default criteria the first time it is asked for (normally when
+    the call enters admisibilidad; the lazy path covers calls that got there before this package existed)."""
     rubrica = db.session.scalar(sa.select(Rubrica).where(Rubrica.convocatoria_id == convocatoria.id))
     if rubrica is not None:
         return rubrica
@@ -90,8 +91,11 @@ def ensure_rubrica(convocatoria: Convocatoria) -> Rubrica:
                 level_descriptions=dict(DEFAULT_LEVELS),
             )
         )
-    db.session.add(rubrica)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two first requests at once: the second reads the first's rubric
+            db.session.add(rubrica)
+    except IntegrityError:
+        return db.session.scalars(sa.select(Rubrica).where(Rubrica.convocatoria_id == convocatoria.id)).one()
     return rubrica
 
 
@@ -522,5 +526,12 @@ def _guard_leaving_evaluacion(convocatoria: Convocatoria, target: Fase, **_kwarg
     return None
 
 
+def _on_fase_changed(convocatoria: Convocatoria, after: Fase | None = None, **_kwargs: object) -> None:
+    # The rubric exists before anyone scores, so the admin can edit it and the lead write the calibration.
+    if after in (Fase.ADMISIBILIDAD, Fase.EVALUACION):
+        ensure_rubrica(convocatoria)
+
+
 def connect() -> None:
     fase_change_requested.connect(_guard_leaving_evaluacion, weak=False)
+    fase_changed.connect(_on_fase_changed, weak=False)

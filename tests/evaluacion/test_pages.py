@@ -323,3 +323,77 @@ def test_the_demo_data_has_a_call_in_evaluation_with_a_harsh_reviewer_and_outlie
     assert data.aggregation.reviewers[harsh.id].deviation < -1
     assert any(p.submitted < p.total for p in data.by_reviewer)
     assert login_as(lead).get(f"/gestion/evaluacion/convocatorias/{call.id}").status_code == 200
+
+
+def test_a_call_entering_admisibilidad_gets_the_default_rubric(
+    make_convocatoria: Any, make_user: Any, app: Any
+) -> None:
+    from datetime import timedelta
+
+    from convocatorias.models import Fase as F
+    from evaluacion import queries
+
+    convocatoria = make_convocatoria(submissions_close_at=utcnow() - timedelta(hours=1))
+    with app.test_request_context():
+        change_fase(make_user(Role.ADMIN), convocatoria, F.ADMISIBILIDAD)
+    rubrica = queries.rubrica_of(convocatoria.id)
+    assert [c.weight for c in rubrica.criterios] == [25, 20, 20, 20, 15]
+    assert rubrica.criterios[0].name == "Pertinencia con el desafío"
+    assert (rubrica.scale_min, rubrica.scale_max, rubrica.pass_mark, rubrica.min_final_score) == (
+        1,
+        7,
+        4.0,
+        4.0,
+    )
+
+
+def test_a_conflict_with_an_organisation_withdraws_and_reassigns_its_submissions(
+    escenario: Callable[..., Any], login_as: Any
+) -> None:
+    e = escenario(n=1, reviewers=3)
+    p = e.postulaciones[0]
+    a = assign(e.reviewers[0], p)
+    assign(e.reviewers[1], p)
+    client = login_as(e.reviewers[0])
+    url = f"/evaluacion/convocatorias/{e.convocatoria.id}/conflictos"
+    bad = client.post(url, data={"tipo": "organizacion", "rut": "12.345.678-0"})
+    assert bad.status_code == 422 and "RUT" in bad.get_data(as_text=True)
+    assert client.post(url, data={"tipo": "organizacion", "rut": p.organizacion.rut}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Asignacion, a.id).status == EstadoAsignacion.RETIRADA
+    assert db.session.scalar(sa.select(Asignacion).where(Asignacion.user_id == e.reviewers[2].id))
+    assert "Organización" in client.get(url).get_data(as_text=True)
+
+
+def test_the_score_export_is_safe_against_formulas(escenario: Callable[..., Any], login_as: Any) -> None:
+    e = escenario(n=1)
+    a = assign(e.reviewers[0], e.postulaciones[0])
+    train(e.reviewers[0], e.rubrica)
+    data = score_data(e.rubrica, 5) | {f"comment_{e.rubrica.criterios[0].id}": '=HYPERLINK("http://x")'}
+    login_as(e.reviewers[0]).post(f"/evaluacion/asignaciones/{a.id}", data=data)
+    lead = login_as(Role.ENCARGADO_TECNICO)
+    csv = lead.get(f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}/puntajes.csv")
+    assert csv.status_code == 200 and csv.headers["Cache-Control"] == "no-store"
+    text = csv.data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and ";=HYPERLINK" not in text
+    assert e.postulaciones[0].folio in text
+    xlsx = lead.get(f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}/puntajes.xlsx")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_unlocking_the_rubric_needs_a_reason_and_is_audited(
+    escenario: Callable[..., Any], login_as: Any
+) -> None:
+    e = escenario(n=1)
+    e.rubrica.locked = True
+    db.session.commit()
+    admin = login_as(Role.ADMIN)
+    url = f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}/rubrica/desbloquear"
+    admin.post(url, data={"reason": ""})
+    db.session.expire_all()
+    assert db.session.get(type(e.rubrica), e.rubrica.id).locked
+    admin.post(url, data={"reason": "Faltaba un criterio"})
+    db.session.expire_all()
+    assert not db.session.get(type(e.rubrica), e.rubrica.id).locked
+    event = db.session.scalar(sa.select(EventoAuditoria).where(EventoAuditoria.action == "rubrica.unlocked"))
+    assert event.after["reason"] == "Faltaba un criterio"
