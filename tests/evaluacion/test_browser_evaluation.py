@@ -63,6 +63,7 @@ def test_a_reviewer_trains_scores_and_submits_and_the_lead_adds_a_reviewer_to_an
     # Score with level descriptions beside each value, save a draft, then submit.
     page.goto(f"{live_server}/evaluacion/asignaciones/{mine.id}")
     assert page.get_by_text("1 — No cumple").first.is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
     for cid in criterios:
         page.check(f"input[name='score_{cid}'][value='1']")
     page.fill(f"#comment_{criterios[0]}", "No responde al desafío.")
@@ -79,6 +80,7 @@ def test_a_reviewer_trains_scores_and_submits_and_the_lead_adds_a_reviewer_to_an
     page = new_page()
     _log_in(page, live_server, lead.email)
     page.goto(f"{live_server}/gestion/evaluacion/convocatorias/{e.convocatoria.id}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     progress = page.locator("table", has_text="Por evaluador").inner_text()
     assert "Evaluadora 0" in progress and "Evaluadora 1" in progress
     outlier = page.locator("li", has_text=postulacion.folio)
