@@ -443,6 +443,8 @@ def save_evaluation(
         raise EvaluacionError(_("This evaluation was already submitted."))
     if not asignacion.is_active:
         raise EvaluacionError(_("This assignment was withdrawn."))
+    if asignacion.postulacion.convocatoria.fase != Fase.EVALUACION:
+        raise EvaluacionError(_("Scoring is closed: the call is no longer in its evaluation phase."))
     by_criterio = {p.criterio_id: p for p in asignacion.puntajes}
     missing = []
     for criterio in rubrica.criterios:

@@ -397,3 +397,47 @@ def test_unlocking_the_rubric_needs_a_reason_and_is_audited(
     assert not db.session.get(type(e.rubrica), e.rubrica.id).locked
     event = db.session.scalar(sa.select(EventoAuditoria).where(EventoAuditoria.action == "rubrica.unlocked"))
     assert event.after["reason"] == "Faltaba un criterio"
+
+
+def test_the_lead_assigns_by_hand_but_never_against_a_declared_conflict(
+    escenario: Callable[..., Any], login_as: Any
+) -> None:
+    from evaluacion.models import Conflicto, TipoConflicto
+
+    e = escenario(n=1, reviewers=2)
+    p = e.postulaciones[0]
+    db.session.add(
+        Conflicto(
+            user_id=e.reviewers[1].id,
+            convocatoria_id=e.convocatoria.id,
+            tipo=TipoConflicto.POSTULACION,
+            postulacion_id=p.id,
+            note="",
+        )
+    )
+    db.session.commit()
+    lead = login_as(Role.ENCARGADO_TECNICO)
+    url = f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}/asignaciones"
+    refused = lead.post(url, data={"reviewer": e.reviewers[1].id, "postulacion": p.id}, follow_redirects=True)
+    assert "declaró conflicto de interés con la postulación" in refused.get_data(as_text=True)
+    assert lead.post(url, data={"reviewer": e.reviewers[0].id, "postulacion": p.id}).status_code == 302
+    (a,) = db.session.scalars(sa.select(Asignacion)).all()
+    assert a.user_id == e.reviewers[0].id
+    assert lead.post(f"/gestion/evaluacion/asignaciones/{a.id}/quitar").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Asignacion, a.id).status == EstadoAsignacion.RETIRADA
+    # A removed pair is not brought back by the automatic assignment.
+    lead.post(f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}/asignar")
+    db.session.expire_all()
+    assert db.session.get(Asignacion, a.id).status == EstadoAsignacion.RETIRADA
+
+
+def test_scoring_closes_when_the_call_leaves_evaluacion(escenario: Callable[..., Any], login_as: Any) -> None:
+    e = escenario(n=1)
+    a = assign(e.reviewers[0], e.postulaciones[0])
+    train(e.reviewers[0], e.rubrica)
+    e.convocatoria.fase = Fase.VOTACION
+    db.session.commit()
+    page = login_as(e.reviewers[0]).post(f"/evaluacion/asignaciones/{a.id}", data=score_data(e.rubrica, 5))
+    assert page.status_code == 422 and "ya no está en evaluación" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Puntaje.id))) == 0
