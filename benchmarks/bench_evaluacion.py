@@ -3,7 +3,10 @@
 Run: `.venv/bin/python benchmarks/bench_evaluacion.py [--submissions 5000] [--reviews 3] [--reviewers 60]`.
 Synthetic call: submissions spread over the 16 regions, reviewers likewise, about 2 % of reviewers declaring a
 conflict with some organisation and one region each, own-region exclusion on. Prints readable figures, and as
-its last line one JSON object (`assign_s`, `aggregate_s`, ...) for scripts. Target on this 2-core machine:
+its last line one JSON object (`assign_s`, `aggregate_s`, `dashboard_ms`, `dashboard_queries`, ...) for
+scripts. The dashboard figures come from the lead's page rendered over a database (SQLite in a temporary
+directory, or the server of DATABASE_URL) holding `--dashboard-submissions` scored submissions. Target on this
+2-core machine:
 5,000 submissions x 3 reviews with 60 reviewers, assignment and aggregation each well under 5 s.
 """
 
@@ -71,6 +74,7 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=3, help="reviewers per submission (k)")
     parser.add_argument("--reviewers", type=int, default=60)
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--dashboard-submissions", type=int, default=1000)
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -101,9 +105,16 @@ def main() -> None:
         f"  {aggregate_s:.2f} s; {len(summary.outliers)} outliers (> 2 points apart); "
         f"{moved} submissions change rank once normalised"
     )
+    dashboard_ms, dashboard_queries = bench_dashboard(args.dashboard_submissions, args.reviews, rng)
+    print(
+        f"dashboard: {args.dashboard_submissions} submissions x {args.reviews} scored reviews, median "
+        f"{dashboard_ms:.0f} ms, {dashboard_queries} queries"
+    )
     print(
         json.dumps(
             {
+                "dashboard_ms": round(dashboard_ms, 1),
+                "dashboard_queries": dashboard_queries,
                 "submissions": args.submissions,
                 "reviews": args.reviews,
                 "reviewers": args.reviewers,
@@ -115,6 +126,102 @@ def main() -> None:
             }
         )
     )
+
+
+def bench_dashboard(n_sub: int, k: int, rng: random.Random, repeat: int = 5) -> tuple[float, int]:
+    """Median time and query count of the lead's dashboard over `n_sub` admissible, scored submissions."""
+    import os
+    import secrets
+    import statistics
+    import tempfile
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from convocatorias.models import Convocatoria, Desafio, EstadoPostulacion, Fase, Organizacion, Postulacion
+    from evaluacion.models import Asignacion, Criterio, EstadoAsignacion, Puntaje, Rubrica
+    from idea import create_app
+    from idea.chile import compute_check_digit, utcnow
+    from idea.extensions import db
+    from idea.models import Role, RoleAssignment, User
+
+    with tempfile.TemporaryDirectory() as tmp:
+        raw = os.environ.get("DATABASE_URL", "")
+        admin = name = None
+        url = f"sqlite:///{tmp}/bench.db"
+        if raw.startswith("postgresql"):
+            base = sa.make_url(raw.replace("postgresql://", "postgresql+psycopg://", 1))
+            name = f"idea_bench_{secrets.token_hex(4)}"
+            admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            url = base.set(database=name).render_as_string(hide_password=False)
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=tmp, REDIS_URL=None,
+                         RATELIMIT_ENABLED=False)
+        try:
+            with app.app_context():
+                db.create_all()
+                now = utcnow()
+                lead = User(email="lead@bench.cl", name="Lead", email_confirmed_at=now)
+                lead.roles.append(RoleAssignment(role=Role.ENCARGADO_TECNICO))
+                call = Convocatoria(slug="bench", title="Bench", year=2026, total_budget=650_000_000,
+                                    min_amount=20_000_000, max_amount=30_000_000, fase=Fase.EVALUACION,
+                                    submissions_close_at=now - timedelta(days=30), published_at=now)
+                call.desafios = [Desafio(title="Desafío", problem="Problema")]
+                reviewers = [User(email=f"r{i}@bench.cl", name=f"Evaluador {i}", email_confirmed_at=now)
+                             for i in range(max(k, n_sub * k // 60))]
+                for r in reviewers:
+                    r.roles.append(RoleAssignment(role=Role.EVALUADOR))
+                db.session.add_all([lead, call, *reviewers])
+                db.session.flush()
+                rubrica = Rubrica(convocatoria_id=call.id)
+                rubrica.criterios = [Criterio(name=n, weight=w, position=i)
+                                     for i, (n, w) in enumerate(CRITERIA.items())]
+                db.session.add(rubrica)
+                orgs = [Organizacion(owner_id=lead.id, name=f"Org {i}", rut=f"{76_000_000 + i}-"
+                                     f"{compute_check_digit(76_000_000 + i)}", tipo="sin_fines_de_lucro",
+                                     region=REGIONS[i % 16].code, comuna="Comuna") for i in range(n_sub)]
+                db.session.add_all(orgs)
+                db.session.flush()
+                posts = [Postulacion(convocatoria_id=call.id, desafio_id=call.desafios[0].id,
+                                     organizacion_id=o.id, created_by_id=lead.id,
+                                     status=EstadoPostulacion.ADMISIBLE, folio_number=i + 1,
+                                     folio=f"IDEA-2026-{i + 1:05d}", title=f"Idea {i}", region=o.region)
+                         for i, o in enumerate(orgs)]
+                db.session.add_all(posts)
+                db.session.flush()
+                criterios = [c.id for c in rubrica.criterios]
+                for i, p in enumerate(posts):
+                    for j in range(k):
+                        a = Asignacion(convocatoria_id=call.id, postulacion_id=p.id,
+                                       user_id=reviewers[(i * k + j) % len(reviewers)].id,
+                                       status=EstadoAsignacion.ENVIADA, submitted_at=now, overall_comment="")
+                        a.puntajes = [Puntaje(criterio_id=c, value=rng.randint(1, 7), comment="")
+                                      for c in criterios]
+                        db.session.add(a)
+                db.session.commit()
+                engine, call_id, lead_id = db.engine, call.id, lead.get_id()
+            client = app.test_client()
+            with client.session_transaction() as session:
+                session["_user_id"] = lead_id
+            path = f"/gestion/evaluacion/convocatorias/{call_id}"
+            statements: list[int] = []
+            sa.event.listen(engine, "before_cursor_execute", lambda *_a: statements.append(1))
+            times = []
+            for _ in range(repeat):
+                statements.clear()
+                start = time.perf_counter()
+                response = client.get(path)
+                times.append((time.perf_counter() - start) * 1000)
+                assert response.status_code == 200, response.status_code
+            return statistics.median(times), len(statements)
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+            if admin is not None:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

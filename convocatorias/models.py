@@ -216,14 +216,14 @@ class Organizacion(db.Model):
 
 
 class ContadorFolio(db.Model):
-    """The last folio number given in a call: one row per call, locked while a folio is taken, so
-    concurrent submissions queue for a moment instead of colliding (and the numbers have no gaps)."""
+    """The last folio number given under a folio prefix (`IDEA-2026-`): one row per prefix, locked while a
+    folio is taken, so concurrent submissions queue for a moment instead of colliding and the numbers have
+    no gaps. Keyed by the prefix, not the call: calls of the same year share the prefix, so they share the
+    sequence (a regional call and the national one of 2026 never both give IDEA-2026-0001)."""
 
     __tablename__ = "contador_folio"
 
-    convocatoria_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("convocatoria.id", ondelete="CASCADE"), primary_key=True
-    )
+    prefix: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     last_number: Mapped[int] = mapped_column(default=0)
 
 

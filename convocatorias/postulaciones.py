@@ -423,22 +423,26 @@ def _send(actor: User, p: Postulacion, now: datetime) -> None:
                   link=external_url("convocatorias_applicant.detail", postulacion_id=p.id))
 
 
-def _next_folio_number(convocatoria_id: int) -> int:
-    """Take the next folio number of a call from its counter row, locked until the transaction ends.
+def take_folio_number(convocatoria: Convocatoria) -> int:
+    """Take the next number under the call's folio prefix from its counter row, locked until the
+    transaction ends.
 
-    Concurrent submissions to the same call wait on the lock (PostgreSQL; SQLite serialises writers
-    anyway) instead of racing for max()+1, and a rolled-back submission gives its number back.
+    Concurrent submissions wait on the lock (PostgreSQL; SQLite serialises writers anyway) instead of racing
+    for max()+1, and a rolled-back submission gives its number back. Calls of the same year share the
+    prefix and so the counter: their folios never collide.
     """
+    prefix = convocatoria.folio_prefix
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # The first folio of a call creates its counter, starting after any number already given.
+    # The first folio under a prefix creates its counter, starting after any number already given under it.
     highest = sa.func.coalesce(sa.func.max(Postulacion.folio_number), 0)
-    seed = sa.select(sa.literal(convocatoria_id), highest).where(
-        Postulacion.convocatoria_id == convocatoria_id)
+    seed = (sa.select(sa.literal(prefix), highest)
+            .join(Convocatoria, Convocatoria.id == Postulacion.convocatoria_id)
+            .where(Convocatoria.year == convocatoria.year))
     db.session.execute(
-        insert(ContadorFolio).from_select(["convocatoria_id", "last_number"], seed).on_conflict_do_nothing())
+        insert(ContadorFolio).from_select(["prefix", "last_number"], seed).on_conflict_do_nothing())
     counter = db.session.scalars(
-        sa.select(ContadorFolio).where(ContadorFolio.convocatoria_id == convocatoria_id)
+        sa.select(ContadorFolio).where(ContadorFolio.prefix == prefix)
         .with_for_update().execution_options(populate_existing=True)
     ).one()
     counter.last_number += 1
@@ -447,7 +451,7 @@ def _next_folio_number(convocatoria_id: int) -> int:
 
 def _assign_folio(p: Postulacion, now: datetime) -> None:
     """Give the submission the next folio of its call and mark it sent."""
-    number = _next_folio_number(p.convocatoria_id)
+    number = take_folio_number(p.convocatoria)
     p.folio_number = number
     p.folio = f"{p.convocatoria.folio_prefix}{number:04d}"
     p.status = EstadoPostulacion.ENVIADA

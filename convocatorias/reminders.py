@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from blinker import Namespace
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
@@ -23,6 +24,11 @@ from idea.mail import external_url, send_email_to
 
 # Reminder kinds, from the earliest: a draft gets the latest kind whose window it is in.
 WINDOWS: tuple[tuple[str, timedelta], ...] = (("24h", timedelta(hours=24)), ("72h", timedelta(hours=72)))
+
+# Other packages add their own reminders to `flask send-reminders`: a receiver gets (app, now=) and returns
+# how many it queued (e.g. evaluacion's scoring-deadline reminders).
+reminders_requested = Namespace().signal("reminders-requested")
+
 
 def reminder_kind(closes_at: datetime, now: datetime) -> str | None:
     """The reminder due for a draft of a call closing at `closes_at`: "24h", "72h" or None."""
@@ -108,7 +114,10 @@ def send_draft_reminders(now: datetime | None = None) -> int:
 def register_cli(app: Flask) -> None:
     @app.cli.command("send-reminders")
     def send_reminders_command() -> None:
-        """Send the deadline reminders due now to applicants with drafts (run it every hour)."""
-        count = send_draft_reminders()
+        """Send the deadline reminders due now: drafts to applicants, evaluations to reviewers (hourly)."""
+        now = chile.utcnow()
+        count = send_draft_reminders(now)
+        for _receiver, queued in reminders_requested.send(current_app._get_current_object(), now=now):
+            count += queued or 0
         commit()
         click.echo(f"Recordatorios enviados: {count}")

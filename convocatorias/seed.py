@@ -30,6 +30,7 @@ from convocatorias.models import (
     PostulacionVersion,
     TipoOrganizacion,
 )
+from convocatorias.postulaciones import take_folio_number
 from idea import chile
 from idea.cli import ensure_user, seed_demo_signal
 from idea.extensions import db
@@ -449,9 +450,9 @@ def _postulaciones(rng: random.Random, now: datetime, convocatoria: Convocatoria
     postulaciones = [_postulacion(rng, now, opened, convocatoria, *spec) for spec in specs]
     sent = sorted((p for p in postulaciones if p.submitted_at is not None),
                   key=lambda p: (p.submitted_at, p.title))
-    for number, postulacion in enumerate(sent, start=1):
-        postulacion.folio_number = number
-        postulacion.folio = f"{convocatoria.folio_prefix}{number:04d}"
+    for postulacion in sent:
+        postulacion.folio_number = take_folio_number(convocatoria)
+        postulacion.folio = f"{convocatoria.folio_prefix}{postulacion.folio_number:04d}"
     db.session.add_all(postulaciones)
     db.session.flush()
     for postulacion in sent:
@@ -561,9 +562,9 @@ def _admissibility_call(now: datetime, grupos: dict[str, GrupoVulnerable],
                          region, EstadoPostulacion.ENVIADA)
         postulaciones.append(p)
     sent = sorted(postulaciones, key=lambda p: (p.submitted_at, p.title))
-    for number, p in enumerate(sent, start=1):
-        p.folio_number = number
-        p.folio = f"{convocatoria.folio_prefix}{number:04d}"
+    for p in sent:
+        p.folio_number = take_folio_number(convocatoria)
+        p.folio = f"{convocatoria.folio_prefix}{p.folio_number:04d}"
     db.session.add_all(postulaciones)
     db.session.flush()
     for p in sent:

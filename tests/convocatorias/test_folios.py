@@ -138,6 +138,23 @@ def test_folios_continue_from_numbers_already_given_and_a_rolled_back_send_leave
     assert _folio_numbers(convocatoria.id) == [7, 8]
 
 
+def test_two_calls_of_the_same_year_never_give_the_same_folio(
+        app: Flask, make_convocatoria: Callable[..., Convocatoria], make_desafio: Callable[..., Desafio],
+        make_postulacion: Callable[..., Postulacion], login_as: Callable[..., Any]) -> None:
+    # A national call and a regional one in 2026 share the prefix IDEA-2026-: before, each counted from 1
+    # and the second call's first submission failed on the unique folio.
+    folios = []
+    for title in ("Fondo IDEA 2026", "Fondo IDEA 2026 · Llamado regional"):
+        desafio = make_desafio(make_convocatoria(title=title))
+        draft = make_postulacion(desafio)
+        response = _owner_client(login_as, draft).post(f"/mis-postulaciones/{draft.id}/editar",
+                                                       data=profile_form(desafio))
+        assert response.status_code == 302
+        db.session.expire_all()
+        folios.append(db.session.get(Postulacion, draft.id).folio)
+    assert folios == ["IDEA-2026-0001", "IDEA-2026-0002"]
+
+
 # --- the same draft sent twice ---------------------------------------------------------------------------
 
 def _owner_client(login_as: Callable[..., Any], draft: Postulacion) -> Any:
