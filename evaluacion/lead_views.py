@@ -28,6 +28,7 @@ from evaluacion.permissions import can_lead, can_lead_whole_call, can_manage_ass
 from idea import audit
 from idea.extensions import db
 from idea.models import Role, User
+from idea.params import parse_int
 from idea.permissions import ADMIN, access, roles
 
 bp = Blueprint("evaluacion_lead", __name__, url_prefix="/gestion/evaluacion")
@@ -99,8 +100,8 @@ def assign(convocatoria_id: int) -> Any:
 @access(LEAD)
 def assign_manually(convocatoria_id: int) -> Any:
     convocatoria = _call(convocatoria_id)
-    reviewer = db.session.get(User, request.form.get("reviewer", type=int) or 0)
-    postulacion = db.session.get(Postulacion, request.form.get("postulacion", type=int) or 0)
+    reviewer = db.session.get(User, parse_int(request.form.get("reviewer"), minimum=1) or 0)
+    postulacion = db.session.get(Postulacion, parse_int(request.form.get("postulacion"), minimum=1) or 0)
     if (
         reviewer is None
         or postulacion is None

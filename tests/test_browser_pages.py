@@ -31,7 +31,9 @@ import sqlalchemy as sa
 from flask import Flask
 
 from convocatorias import seed
-from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Postulacion
+from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Fase, Postulacion
+from evaluacion.models import Asignacion
+from evaluacion.seed import EVAL_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
 from idea.cli import DEMO_USERS
 from idea.extensions import db
@@ -62,6 +64,10 @@ class Demo:
     admin: User
     assignment: RoleAssignment  # a role held by the demo applicant
     exportacion: Exportacion  # a background export asked for by the demo lead, still running
+    adm_call: Convocatoria  # the call in admissibility
+    adm_own: Postulacion  # the demo applicant's submission there (refused, may ask for reconsideration)
+    eval_call: Convocatoria  # the call in evaluation
+    asignacion: Asignacion  # an item assigned to the demo reviewer
 
 
 Fill = Callable[[Demo], list[dict[str, Any]]]
@@ -88,6 +94,15 @@ PARAMS: dict[str, Fill] = {
     "convocatorias_lead.submission": lambda d: [{"postulacion_id": d.own_sent.id},
                                                 {"postulacion_id": d.biobio_sent.id}],
     "convocatorias_lead.export_status": lambda d: [{"exportacion_id": d.exportacion.id}],
+    "evaluacion_lead.dashboard": lambda d: [{"convocatoria_id": d.open_call.id},
+                                            {"convocatoria_id": d.eval_call.id}],
+    "evaluacion_lead.rubric": lambda d: [{"convocatoria_id": d.eval_call.id}],
+    "evaluacion_lead.calibration": lambda d: [{"convocatoria_id": d.eval_call.id}],
+    "evaluacion_reviewer.training": lambda d: [{"convocatoria_id": d.eval_call.id}],
+    "evaluacion_reviewer.conflicts": lambda d: [{"convocatoria_id": d.eval_call.id}],
+    "convocatorias_admisibilidad.lista": lambda d: [{"convocatoria_id": d.adm_call.id}],
+    "convocatorias_admisibilidad.postulacion": lambda d: [{"postulacion_id": d.adm_own.id}],
+    "convocatorias_admisibilidad.solicitar": lambda d: [{"postulacion_id": d.adm_own.id}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
 }
@@ -100,6 +115,7 @@ ARGUMENTS: dict[str, Callable[[Demo], Any]] = {
     "postulacion_id": lambda d: d.own_sent.id,
     "user_id": lambda d: d.postulante.id,
     "assignment_id": lambda d: d.assignment.id,
+    "asignacion_id": lambda d: d.asignacion.id,
 }
 
 # Routes not visited, and why.
@@ -112,6 +128,8 @@ SKIPPED: dict[str, str] = {
     "convocatorias_lead.download": "an attachment download, not a page (the demo data has none)",
     "convocatorias_lead.export_download": "a file download, not a page",
     "branding.favicon": "an icon, not a page",
+    "evaluacion_lead.export_csv": "a CSV download, not a page",
+    "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.social_card": "the og:image picture, not a page",
 }
 
@@ -131,9 +149,17 @@ def load_demo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Demo:
 
     calls = db.session.scalars(sa.select(Convocatoria)).all()
     open_call = next(c for c in calls if c.slug == seed.DEMO_CALL_SLUG)
-    draft_call = next(c for c in calls if c.slug != seed.DEMO_CALL_SLUG)
+    draft_call = next(c for c in calls if c.fase == Fase.BORRADOR)
+    adm_call = next(c for c in calls if c.slug == seed.ADMISSIBILITY_CALL_SLUG)
+    eval_call = next(c for c in calls if c.slug == EVAL_CALL_SLUG)
     postulante = db.session.scalars(sa.select(User).where(User.email == seed.DEMO_POSTULANTE_EMAIL)).one()
-    own = db.session.scalars(sa.select(Postulacion).where(Postulacion.created_by_id == postulante.id)).all()
+    own = db.session.scalars(sa.select(Postulacion).where(
+        Postulacion.created_by_id == postulante.id, Postulacion.convocatoria_id == open_call.id)).all()
+    adm_own = db.session.scalars(sa.select(Postulacion).where(
+        Postulacion.created_by_id == postulante.id, Postulacion.convocatoria_id == adm_call.id)).first()
+    reviewer = db.session.scalars(sa.select(User).where(User.email == "evaluadora@demo.fondoidea.cl")).one()
+    asignacion = db.session.scalars(sa.select(Asignacion).where(Asignacion.user_id == reviewer.id)
+                                    .order_by(Asignacion.id)).first()
     by_status = {p.status: p for p in own}
     biobio = db.session.scalars(
         sa.select(Postulacion)
@@ -152,7 +178,8 @@ def load_demo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Demo:
         open_call=open_call, draft_call=draft_call,
         own_sent=by_status[EstadoPostulacion.ENVIADA], own_draft=by_status[EstadoPostulacion.BORRADOR],
         biobio_sent=biobio, postulante=postulante, admin=admin, assignment=postulante.roles[0],
-        exportacion=exportacion,
+        exportacion=exportacion, adm_call=adm_call, adm_own=adm_own, eval_call=eval_call,
+        asignacion=asignacion,
     )
 
 

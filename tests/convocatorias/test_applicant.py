@@ -217,15 +217,15 @@ def test_submit_gives_a_folio_version_history_audit_and_a_receipt(applicant: Any
     assert "IDEA-2026-0001" in detail
 
 
-def test_folios_are_sequential_per_call(applicant: Any, make_convocatoria: Callable[..., Convocatoria],
+def test_folios_are_sequential_per_year_prefix(applicant: Any, make_convocatoria: Callable[..., Convocatoria],
                                         make_desafio: Callable[..., Desafio],
                                         make_postulacion: Callable[..., Postulacion]) -> None:
     convocatoria = make_convocatoria(max_submissions_per_org=5)
     desafio = make_desafio(convocatoria)
     earlier = make_postulacion(desafio, status=EstadoPostulacion.ENVIADA)
     earlier.folio_number, earlier.folio = 41, "IDEA-2026-0041"
-    other = make_postulacion(make_desafio(make_convocatoria()), status=EstadoPostulacion.ENVIADA)
-    other.folio_number, other.folio = 99, "IDEA-2026-0099"  # another call: its numbers do not count
+    other = make_postulacion(make_desafio(make_convocatoria(year=2025)), status=EstadoPostulacion.ENVIADA)
+    other.folio_number, other.folio = 99, "IDEA-2025-0099"  # another year's prefix: its numbers do not count
     db.session.commit()
     for _ in range(2):
         response = applicant.post(f"/mis-postulaciones/nueva?convocatoria={convocatoria.id}",
