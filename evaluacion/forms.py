@@ -110,7 +110,12 @@ class ItemConflictForm(SafeForm):
 
 class ManualAssignForm(SafeForm):
     reviewer = SelectField(_l("Reviewer"), validators=[InputRequired()])
-    postulacion = SelectField(_l("Submission"), validators=[InputRequired()])
+    # A folio typed rather than a list of every admissible submission (thousands in a large call).
+    postulacion = StringField(
+        _l("Submission folio"),
+        validators=[InputRequired(), Length(max=30)],
+        description=_l("As IDEA-2026-00012."),
+    )
     submit = SubmitField(_l("Assign"))
 
 

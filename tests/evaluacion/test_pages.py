@@ -418,9 +418,9 @@ def test_the_lead_assigns_by_hand_but_never_against_a_declared_conflict(
     db.session.commit()
     lead = login_as(Role.ENCARGADO_TECNICO)
     url = f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}/asignaciones"
-    refused = lead.post(url, data={"reviewer": e.reviewers[1].id, "postulacion": p.id}, follow_redirects=True)
+    refused = lead.post(url, data={"reviewer": e.reviewers[1].id, "postulacion": p.folio}, follow_redirects=True)
     assert "declaró conflicto de interés con la postulación" in refused.get_data(as_text=True)
-    assert lead.post(url, data={"reviewer": e.reviewers[0].id, "postulacion": p.id}).status_code == 302
+    assert lead.post(url, data={"reviewer": e.reviewers[0].id, "postulacion": p.folio.lower()}).status_code == 302
     (a,) = db.session.scalars(sa.select(Asignacion)).all()
     assert a.user_id == e.reviewers[0].id
     assert lead.post(f"/gestion/evaluacion/asignaciones/{a.id}/quitar").status_code == 302
