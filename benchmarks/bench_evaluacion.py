@@ -166,6 +166,7 @@ def bench_pages(n_sub: int, k: int, rng: random.Random, repeat: int = 5) -> dict
             with admin.connect() as conn:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
             url = base.set(database=name).render_as_string(hide_password=False)
+            print(f"benchmark database: {name}", file=sys.stderr)
         app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, UPLOAD_DIR=tmp, REDIS_URL=None,
                          RATELIMIT_ENABLED=False)
         try:
@@ -215,6 +216,9 @@ def bench_pages(n_sub: int, k: int, rng: random.Random, repeat: int = 5) -> dict
                     for a in ids for c in criterios
                 ])
                 db.session.commit()
+                # Planner statistics, as autovacuum would have them on a live database after such a load.
+                db.session.execute(sa.text("ANALYZE"))
+                db.session.commit()
                 engine, call_id, lead_id = db.engine, call.id, lead.get_id()
             client = app.test_client()
             with client.session_transaction() as session:
@@ -244,7 +248,7 @@ def bench_pages(n_sub: int, k: int, rng: random.Random, repeat: int = 5) -> dict
             with app.app_context():
                 db.session.remove()
                 db.engine.dispose()
-            if admin is not None:
+            if admin is not None and not os.environ.get("BENCH_KEEP_DB"):
                 with admin.connect() as conn:
                     conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

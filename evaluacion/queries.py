@@ -211,7 +211,8 @@ class ListPage:
     total: int
 
     @classmethod
-    def of(cls, rows: list[Any], page: int, per_page: int = PAGE_SIZE) -> ListPage:
+    def of(cls, rows: list[Any], page: int, per_page: int | None = None) -> ListPage:
+        per_page = per_page or PAGE_SIZE
         last = max(1, -(-len(rows) // per_page))
         page = min(max(1, page), last)
         return cls(rows[(page - 1) * per_page : page * per_page], page, per_page, len(rows))
