@@ -28,7 +28,7 @@ from evaluacion.permissions import can_lead, can_lead_whole_call, can_manage_ass
 from idea import audit
 from idea.extensions import db
 from idea.models import Role, User
-from idea.params import choice_param, clean_text, page_param
+from idea.params import choice_param, clean_text, page_param, parse_int
 from idea.permissions import ADMIN, access, roles
 
 bp = Blueprint("evaluacion_lead", __name__, url_prefix="/gestion/evaluacion")
@@ -119,7 +119,9 @@ def assign(convocatoria_id: int) -> Any:
 @access(LEAD)
 def assign_manually(convocatoria_id: int) -> Any:
     convocatoria = _call(convocatoria_id)
-    reviewer = db.session.get(User, request.form.get("reviewer", type=int) or 0)
+    # Parsed within what an id column holds: a huge number would overflow the query (a 500).
+    reviewer_id = parse_int(request.form.get("reviewer"), minimum=1)
+    reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
     if reviewer is None:
         abort(404)
     folio = clean_text(request.form.get("postulacion"), 30).upper()
