@@ -68,7 +68,9 @@ def dashboard(convocatoria_id: int) -> Any:
     data = queries.dashboard(current_user, convocatoria, rubrica, page_param())
     whole = can_lead_whole_call(current_user, convocatoria)
     manual = ManualAssignForm()
-    manual.reviewer.choices = [(str(u.id), u.name) for u in queries.reviewers_of(convocatoria.id)]
+    manual.reviewer.choices = [("", _("Choose a reviewer"))] + [
+        (str(u.id), u.name) for u in queries.reviewers_of(convocatoria.id)
+    ]
     return render_template(
         "evaluacion/lead/dashboard.html",
         convocatoria=convocatoria,

@@ -32,6 +32,8 @@ from flask import Flask
 
 from convocatorias import seed
 from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Postulacion
+from evaluacion.models import Asignacion
+from evaluacion.seed import EVAL_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
 from idea.cli import DEMO_USERS
 from idea.extensions import db
@@ -62,6 +64,8 @@ class Demo:
     admin: User
     assignment: RoleAssignment  # a role held by the demo applicant
     exportacion: Exportacion  # a background export asked for by the demo lead, still running
+    eval_call: Convocatoria  # the demo call in evaluation, scored, with outliers
+    asignacion: Asignacion  # an evaluation of it, by a demo reviewer
 
 
 Fill = Callable[[Demo], list[dict[str, Any]]]
@@ -88,6 +92,11 @@ PARAMS: dict[str, Fill] = {
     "convocatorias_lead.submission": lambda d: [{"postulacion_id": d.own_sent.id},
                                                 {"postulacion_id": d.biobio_sent.id}],
     "convocatorias_lead.export_status": lambda d: [{"exportacion_id": d.exportacion.id}],
+    "evaluacion_lead.dashboard": lambda d: [{"convocatoria_id": d.open_call.id},
+                                            {"convocatoria_id": d.eval_call.id}],
+    "evaluacion_lead.ranking": lambda d: [{"convocatoria_id": d.open_call.id},
+                                          {"convocatoria_id": d.eval_call.id},
+                                          {"convocatoria_id": d.eval_call.id, "orden": "discrepancia"}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
 }
@@ -100,6 +109,7 @@ ARGUMENTS: dict[str, Callable[[Demo], Any]] = {
     "postulacion_id": lambda d: d.own_sent.id,
     "user_id": lambda d: d.postulante.id,
     "assignment_id": lambda d: d.assignment.id,
+    "asignacion_id": lambda d: d.asignacion.id,
 }
 
 # Routes not visited, and why.
@@ -111,6 +121,8 @@ SKIPPED: dict[str, str] = {
     "convocatorias_applicant.download": "an attachment download, not a page (the demo data has none)",
     "convocatorias_lead.download": "an attachment download, not a page (the demo data has none)",
     "convocatorias_lead.export_download": "a file download, not a page",
+    "evaluacion_lead.export_csv": "a CSV download, not a page",
+    "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
 }
@@ -131,7 +143,8 @@ def load_demo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Demo:
 
     calls = db.session.scalars(sa.select(Convocatoria)).all()
     open_call = next(c for c in calls if c.slug == seed.DEMO_CALL_SLUG)
-    draft_call = next(c for c in calls if c.slug != seed.DEMO_CALL_SLUG)
+    draft_call = next(c for c in calls if c.slug not in (seed.DEMO_CALL_SLUG, EVAL_CALL_SLUG))
+    eval_call = next(c for c in calls if c.slug == EVAL_CALL_SLUG)
     postulante = db.session.scalars(sa.select(User).where(User.email == seed.DEMO_POSTULANTE_EMAIL)).one()
     own = db.session.scalars(sa.select(Postulacion).where(Postulacion.created_by_id == postulante.id)).all()
     by_status = {p.status: p for p in own}
@@ -152,7 +165,10 @@ def load_demo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Demo:
         open_call=open_call, draft_call=draft_call,
         own_sent=by_status[EstadoPostulacion.ENVIADA], own_draft=by_status[EstadoPostulacion.BORRADOR],
         biobio_sent=biobio, postulante=postulante, admin=admin, assignment=postulante.roles[0],
-        exportacion=exportacion,
+        exportacion=exportacion, eval_call=eval_call,
+        asignacion=db.session.scalars(
+            sa.select(Asignacion).where(Asignacion.convocatoria_id == eval_call.id).order_by(Asignacion.id)
+        ).first(),
     )
 
 
