@@ -56,17 +56,17 @@ def send_review_reminders(now: datetime | None = None) -> int:
     now = now or chile.utcnow()
     rows = due(now)
     count = 0
-    with draft_reminders._request_context():
-        for user, convocatoria, pending in rows:
-            kind = draft_reminders.reminder_kind(convocatoria.evaluation_end_at, now)
-            if kind is None or not _claim(user.id, convocatoria.id, kind, now):
-                continue
-            send_email_to(
-                user, _l("Evaluations for %(call)s are due soon", call=convocatoria.title), "review_reminder",
-                convocatoria=convocatoria, kind=kind, pending=pending,
-                deadline=chile.format_datetime_es(convocatoria.evaluation_end_at),
-                link=external_url("evaluacion_reviewer.index"))
-            count += 1
+    # external_url() builds from PUBLIC_BASE_URL, so no request context is needed (the draft reminders' way).
+    for user, convocatoria, pending in rows:
+        kind = draft_reminders.reminder_kind(convocatoria.evaluation_end_at, now)
+        if kind is None or not _claim(user.id, convocatoria.id, kind, now):
+            continue
+        send_email_to(
+            user, _l("Evaluations for %(call)s are due soon", call=convocatoria.title), "review_reminder",
+            convocatoria=convocatoria, kind=kind, pending=pending,
+            deadline=chile.format_datetime_es(convocatoria.evaluation_end_at),
+            link=external_url("evaluacion_reviewer.index"))
+        count += 1
     return count
 
 
