@@ -240,7 +240,7 @@ def _weighted_scores(
         if len(given) < len(weights):
             incomplete.append(pair)
         else:
-            weighted[pair] = _round(math.fsum(weights[c] * v for c, v in given.items()) / 100)
+            weighted[pair] = weighted_score(math.fsum(weights[c] * v for c, v in given.items()))
     return weighted, sorted(incomplete)
 
 
@@ -249,7 +249,32 @@ def aggregate(rubric: Rubric, scores: Iterable[Score], *, outlier_threshold: flo
     if not _is_number(outlier_threshold) or outlier_threshold < 0:
         raise ValueError("El umbral de discrepancia debe ser un número mayor o igual a 0.")
     weighted, incomplete = _weighted_scores(rubric, scores)
+    return aggregate_weighted(
+        weighted, incomplete, pass_mark=rubric.scale.pass_mark, outlier_threshold=outlier_threshold
+    )
 
+
+def weighted_score(weighted_sum: float) -> float:
+    """One evaluation's internal score from the sum of weight x value over its criteria (weights add to
+    100)."""
+    return _round(weighted_sum / 100)
+
+
+def aggregate_weighted(
+    weighted: Mapping[tuple[int, int], float],
+    incomplete: Sequence[tuple[int, int]] = (),
+    *,
+    pass_mark: float,
+    outlier_threshold: float = 2.0,
+) -> Aggregation:
+    """`aggregate` from each complete evaluation's weighted score, keyed (reviewer_id, submission_id).
+
+    For a caller that already summed the criteria (the dashboard does it in SQL, one row per evaluation
+    instead of one per criterion); `weighted_score()` turns such a sum into the same figure as `aggregate`.
+    """
+    if not _is_number(outlier_threshold) or outlier_threshold < 0:
+        raise ValueError("El umbral de discrepancia debe ser un número mayor o igual a 0.")
+    incomplete = sorted(incomplete)
     by_submission: dict[int, dict[int, float]] = defaultdict(dict)
     by_reviewer: dict[int, dict[int, float]] = defaultdict(dict)
     for (reviewer_id, submission_id), value in weighted.items():
@@ -299,7 +324,7 @@ def aggregate(rubric: Rubric, scores: Iterable[Score], *, outlier_threshold: flo
             normalised=normalised.get(submission_id),
             disagreement=disagreement,
             is_outlier=len(given) >= 2 and disagreement > outlier_threshold,
-            passes=score is not None and score >= rubric.scale.pass_mark,
+            passes=score is not None and score >= pass_mark,
             rank=raw_ranks.get(submission_id),
             normalised_rank=normalised_ranks.get(submission_id),
         )

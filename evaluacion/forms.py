@@ -78,6 +78,7 @@ class ConflictForm(SafeForm):
     tipo = SelectField(
         _l("The conflict is with"),
         choices=[
+            ("", _l("Choose one")),
             (TipoConflicto.ORGANIZACION.value, _l("An organisation (RUT)")),
             (TipoConflicto.PERSONA.value, _l("A person (RUT)")),
             (TipoConflicto.REGION.value, _l("A region")),
@@ -110,7 +111,12 @@ class ItemConflictForm(SafeForm):
 
 class ManualAssignForm(SafeForm):
     reviewer = SelectField(_l("Reviewer"), validators=[InputRequired()])
-    postulacion = SelectField(_l("Submission"), validators=[InputRequired()])
+    # A folio typed rather than a list of every admissible submission (thousands in a large call).
+    postulacion = StringField(
+        _l("Submission folio"),
+        validators=[InputRequired(), Length(max=30)],
+        description=_l("As IDEA-2026-00012."),
+    )
     submit = SubmitField(_l("Assign"))
 
 
@@ -182,7 +188,7 @@ def calibration_form(rubrica: Rubrica, **kwargs: Any) -> CalibrationForm:
             f"ref_{criterio.id}",
             SelectField(
                 _l("Reference score: %(criterion)s", criterion=criterio.name),
-                choices=[(str(v), str(v)) for v in rubrica.levels],
+                choices=[("", _l("Choose a score")), *((str(v), str(v)) for v in rubrica.levels)],
                 validators=[InputRequired()],
             ),
         )

@@ -28,7 +28,7 @@ from evaluacion.permissions import can_lead, can_lead_whole_call, can_manage_ass
 from idea import audit
 from idea.extensions import db
 from idea.models import Role, User
-from idea.params import parse_int
+from idea.params import choice_param, clean_text, page_param, parse_int
 from idea.permissions import ADMIN, access, roles
 
 bp = Blueprint("evaluacion_lead", __name__, url_prefix="/gestion/evaluacion")
@@ -65,11 +65,12 @@ def index() -> Any:
 def dashboard(convocatoria_id: int) -> Any:
     convocatoria = _call(convocatoria_id)
     rubrica = ops.ensure_rubrica(convocatoria)
-    data = queries.dashboard(current_user, convocatoria, rubrica)
+    data = queries.dashboard(current_user, convocatoria, rubrica, page_param())
     whole = can_lead_whole_call(current_user, convocatoria)
     manual = ManualAssignForm()
-    manual.reviewer.choices = [(str(u.id), u.name) for u in queries.reviewers_of(convocatoria.id)]
-    manual.postulacion.choices = [(str(p.id), f"{p.folio} · {p.title}") for p in data.postulaciones.values()]
+    manual.reviewer.choices = [("", _("Choose a reviewer"))] + [
+        (str(u.id), u.name) for u in queries.reviewers_of(convocatoria.id)
+    ]
     return render_template(
         "evaluacion/lead/dashboard.html",
         convocatoria=convocatoria,
@@ -78,6 +79,26 @@ def dashboard(convocatoria_id: int) -> Any:
         whole=whole,
         manual=manual,
         reason_form=ReasonForm(),
+    )
+
+
+@bp.route("/convocatorias/<int:convocatoria_id>/ranking")
+@access(LEAD)
+def ranking(convocatoria_id: int) -> Any:
+    convocatoria = _call(convocatoria_id)
+    rubrica = ops.ensure_rubrica(convocatoria)
+    order = choice_param("orden", queries.RANKING_ORDERS) or queries.RANKING_ORDERS[0]
+    data, listed, postulaciones = queries.ranking_page(
+        current_user, convocatoria, rubrica, order, page_param()
+    )
+    return render_template(
+        "evaluacion/lead/ranking.html",
+        convocatoria=convocatoria,
+        rubrica=rubrica,
+        data=data,
+        listed=listed,
+        postulaciones=postulaciones,
+        order=order,
     )
 
 
@@ -100,15 +121,16 @@ def assign(convocatoria_id: int) -> Any:
 @access(LEAD)
 def assign_manually(convocatoria_id: int) -> Any:
     convocatoria = _call(convocatoria_id)
-    reviewer = db.session.get(User, parse_int(request.form.get("reviewer"), minimum=1) or 0)
-    postulacion = db.session.get(Postulacion, parse_int(request.form.get("postulacion"), minimum=1) or 0)
-    if (
-        reviewer is None
-        or postulacion is None
-        or postulacion.convocatoria_id != convocatoria.id
-        or not is_staff_for(current_user, postulacion)
-    ):
+    # Parsed within what an id column holds: a huge number would overflow the query (a 500).
+    reviewer_id = parse_int(request.form.get("reviewer"), minimum=1)
+    reviewer = db.session.get(User, reviewer_id) if reviewer_id else None
+    if reviewer is None:
         abort(404)
+    folio = clean_text(request.form.get("postulacion"), 30).upper()
+    postulacion = queries.postulacion_by_folio(convocatoria.id, folio) if folio else None
+    if postulacion is None or not is_staff_for(current_user, postulacion):
+        flash(_("No submission of this call has the folio %(folio)s.", folio=folio or "—"), "error")
+        return _back(convocatoria.id)
     try:
         ops.assign_manually(current_user, convocatoria, reviewer, postulacion)
     except ops.EvaluacionError as error:

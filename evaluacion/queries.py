@@ -20,6 +20,7 @@ from evaluacion.models import (
     Asignacion,
     Capacitacion,
     Conflicto,
+    Criterio,
     EstadoAsignacion,
     Puntaje,
     Rubrica,
@@ -185,6 +186,10 @@ def my_conflicts(user: User, convocatoria_id: int) -> list[Conflicto]:
 # --- the lead's dashboard ----------------------------------------------------------------------------
 
 
+PAGE_SIZE = 50  # assignments or ranking rows per page
+PREVIEW = 10  # ranking rows and outliers the dashboard shows before linking to the full list
+
+
 @dataclass
 class Progress:
     label: str
@@ -197,16 +202,61 @@ class Progress:
 
 
 @dataclass
-class Dashboard:
+class ListPage:
+    """One page of a list already in memory, with what the `pager` macro reads."""
+
+    items: list[Any]
+    page: int
+    per_page: int
+    total: int
+
+    @classmethod
+    def of(cls, rows: list[Any], page: int, per_page: int | None = None) -> ListPage:
+        per_page = per_page or PAGE_SIZE
+        last = max(1, -(-len(rows) // per_page))
+        page = min(max(1, page), last)
+        return cls(rows[(page - 1) * per_page : page * per_page], page, per_page, len(rows))
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+@dataclass
+class Scores:
+    """The figures every evaluation page shares: the aggregation and who the reviewers are."""
+
     rubrica: Rubrica
-    assignments: list[Asignacion]
-    postulaciones: dict[int, Postulacion]
-    reviewers: dict[int, Any]  # id -> row with .name
-    by_reviewer: list[Progress]
-    by_region: list[Progress]
     aggregation: aggregation.Aggregation
+    reviewers: dict[int, Any]  # id -> row with .name, every reviewer with an assignment in scope
+
+
+@dataclass
+class Dashboard(Scores):
+    assignments: Any = None  # a page of Asignacion (flask-sqlalchemy pagination)
+    postulaciones: dict[int, Any] = field(default_factory=dict)  # id -> row (id, folio, title) shown here
+    by_reviewer: list[Progress] = field(default_factory=list)
+    by_region: list[Progress] = field(default_factory=list)
     histogram: list[dict[str, Any]] = field(default_factory=list)
-    unassigned: list[Postulacion] = field(default_factory=list)
+    unassigned: int = 0
+    ranking: list[aggregation.SubmissionSummary] = field(default_factory=list)  # the first PREVIEW
+    outliers: list[aggregation.SubmissionSummary] = field(default_factory=list)  # the first PREVIEW
 
 
 def _histogram(values: list[float], low: int, high: int) -> list[dict[str, Any]]:
@@ -223,37 +273,38 @@ def _histogram(values: list[float], low: int, high: int) -> list[dict[str, Any]]
     ]
 
 
-def dashboard(user: User, convocatoria: Convocatoria, rubrica: Rubrica) -> Dashboard:
-    """Everything the lead's dashboard shows, for the submissions in `user`'s scope, in a fixed number of
-    queries."""
-    from idea.chile import region_name
+def _in_scope(user: User, convocatoria: Convocatoria) -> sa.ColumnElement[bool]:
+    return sa.and_(Postulacion.convocatoria_id == convocatoria.id, lead_queries.scope_clause(user))
 
-    in_scope = sa.and_(Postulacion.convocatoria_id == convocatoria.id, lead_queries.scope_clause(user))
-    # A fixed number of queries: no IN-batched eager loads, whose number grows with the rows.
-    postulaciones = {
-        p.id: p
-        for p in db.session.scalars(
-            sa.select(Postulacion)
-            .where(in_scope, Postulacion.status == EstadoPostulacion.ADMISIBLE)
-            .order_by(Postulacion.folio_number, Postulacion.id)
-        )
-    }
-    assignments = list(
-        db.session.scalars(
-            sa.select(Asignacion)
-            .join(Asignacion.postulacion)
-            .where(in_scope, Asignacion.status != EstadoAsignacion.RETIRADA)
-            .order_by(Asignacion.postulacion_id, Asignacion.id)
-        )
-    )
-    given: dict[int, list[tuple[int, int]]] = {}
-    for asignacion_id, criterio_id, value in db.session.execute(
-        sa.select(Puntaje.asignacion_id, Puntaje.criterio_id, Puntaje.value)
-        .join(Asignacion, Puntaje.asignacion_id == Asignacion.id)
+
+def scores(user: User, convocatoria: Convocatoria, rubrica: Rubrica) -> Scores:
+    """The aggregation over the submitted evaluations in `user`'s scope, in two queries.
+
+    The criteria are summed in SQL (weight x value per evaluation), so Python sees one row per evaluation
+    rather than one per criterion; `aggregation.weighted_score` makes it the same figure `aggregate` gives.
+    """
+    in_scope = _in_scope(user, convocatoria)
+    weighted_sum = sa.func.sum(Criterio.weight * Puntaje.value)
+    stmt = (
+        sa.select(Asignacion.user_id, Asignacion.postulacion_id, weighted_sum, sa.func.count(Puntaje.id))
+        .select_from(Asignacion)
         .join(Postulacion, Asignacion.postulacion_id == Postulacion.id)
+        .join(Puntaje, Puntaje.asignacion_id == Asignacion.id)
+        .join(Criterio, sa.and_(Criterio.id == Puntaje.criterio_id, Criterio.rubrica_id == rubrica.id))
         .where(in_scope, Asignacion.status == EstadoAsignacion.ENVIADA, Puntaje.value.is_not(None))
-    ):
-        given.setdefault(asignacion_id, []).append((criterio_id, value))
+        .group_by(Asignacion.id, Asignacion.user_id, Asignacion.postulacion_id)
+    )
+    needed = len(rubrica.criterios)
+    weighted: dict[tuple[int, int], float] = {}
+    incomplete: list[tuple[int, int]] = []
+    for user_id, postulacion_id, total, given in db.session.execute(stmt):
+        if given < needed:
+            incomplete.append((user_id, postulacion_id))
+        else:
+            weighted[(user_id, postulacion_id)] = aggregation.weighted_score(total)
+    result = aggregation.aggregate_weighted(
+        weighted, incomplete, pass_mark=rubrica.pass_mark, outlier_threshold=rubrica.outlier_threshold
+    )
     reviewers = {
         row.id: row
         for row in db.session.execute(
@@ -262,44 +313,110 @@ def dashboard(user: User, convocatoria: Convocatoria, rubrica: Rubrica) -> Dashb
             )
         )
     }
+    return Scores(rubrica=rubrica, aggregation=result, reviewers=reviewers)
 
-    per_reviewer: dict[int, Progress] = {}
-    per_region: dict[str, Progress] = {}
-    assigned: set[int] = set()
-    weights = {c.id: c.name for c in rubrica.criterios}
-    scores: list[aggregation.Score] = []
-    for a in assignments:
-        assigned.add(a.postulacion_id)
-        reviewer = reviewers.get(a.user_id)
-        rp = per_reviewer.setdefault(a.user_id, Progress(reviewer.name if reviewer else str(a.user_id)))
-        region = postulaciones[a.postulacion_id].region if a.postulacion_id in postulaciones else None
-        gp = per_region.setdefault(region or "", Progress(region_name(region, region) if region else "—"))
-        for progress in (rp, gp):
-            progress.total += 1
-            progress.submitted += a.is_submitted
-        if a.is_submitted:
-            scores.extend(
-                aggregation.Score(a.user_id, a.postulacion_id, weights[criterio_id], value)
-                for criterio_id, value in given.get(a.id, ())
-                if criterio_id in weights
-            )
-    rubric = aggregation.Rubric(
-        tuple(aggregation.Criterion(c.name, c.weight) for c in rubrica.criterios),
-        aggregation.Scale(rubrica.scale_min, rubrica.scale_max, rubrica.pass_mark),
+
+def postulacion_rows(ids: set[int]) -> dict[int, Any]:
+    """Folio and title of the submissions a page shows, in one query."""
+    if not ids:
+        return {}
+    stmt = sa.select(Postulacion.id, Postulacion.folio, Postulacion.title).where(
+        Postulacion.id.in_(sorted(ids))
     )
-    result = aggregation.aggregate(rubric, scores, outlier_threshold=rubrica.outlier_threshold)
-    values = [s.score for s in result.submissions.values() if s.score is not None]
+    return {row.id: row for row in db.session.execute(stmt)}
+
+
+def postulacion_by_folio(convocatoria_id: int, folio: str) -> Postulacion | None:
+    return db.session.scalar(
+        sa.select(Postulacion).where(
+            Postulacion.convocatoria_id == convocatoria_id, Postulacion.folio == folio
+        )
+    )
+
+
+def dashboard(user: User, convocatoria: Convocatoria, rubrica: Rubrica, page: int = 1) -> Dashboard:
+    """Everything the lead's dashboard shows, for the submissions in `user`'s scope, in a fixed number of
+    queries: progress counted in SQL, the aggregation from one row per evaluation, one page of assignments,
+    and folio and title only of the submissions on the page."""
+    from idea.chile import region_name
+
+    in_scope = _in_scope(user, convocatoria)
+    base = scores(user, convocatoria, rubrica)
+    active = sa.and_(in_scope, Asignacion.status != EstadoAsignacion.RETIRADA)
+    submitted = sa.func.sum(sa.case((Asignacion.status == EstadoAsignacion.ENVIADA, 1), else_=0))
+    by_reviewer = [
+        Progress(base.reviewers[uid].name if uid in base.reviewers else str(uid), total, done or 0)
+        for uid, total, done in db.session.execute(
+            sa.select(Asignacion.user_id, sa.func.count(Asignacion.id), submitted)
+            .join(Asignacion.postulacion)
+            .where(active)
+            .group_by(Asignacion.user_id)
+        )
+    ]
+    by_region = [
+        Progress(region_name(region, region) if region else "—", total, done or 0)
+        for region, total, done in db.session.execute(
+            sa.select(Postulacion.region, sa.func.count(Asignacion.id), submitted)
+            .join(Asignacion.postulacion)
+            .where(active)
+            .group_by(Postulacion.region)
+        )
+    ]
+    has_reviewer = (
+        sa.select(Asignacion.id)
+        .where(Asignacion.postulacion_id == Postulacion.id, Asignacion.status != EstadoAsignacion.RETIRADA)
+        .exists()
+    )
+    unassigned = db.session.scalar(
+        sa.select(sa.func.count(Postulacion.id)).where(
+            in_scope, Postulacion.status == EstadoPostulacion.ADMISIBLE, ~has_reviewer
+        )
+    )
+    assignments = db.paginate(
+        sa.select(Asignacion)
+        .join(Asignacion.postulacion)
+        .where(active)
+        .order_by(Postulacion.folio_number, Asignacion.postulacion_id, Asignacion.id),
+        page=page,
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
+    agg = base.aggregation
+    ranking = agg.ranking()[:PREVIEW]
+    outliers = [agg.submissions[sid] for sid in agg.outliers[:PREVIEW]]
+    shown = {a.postulacion_id for a in assignments.items} | {s.submission_id for s in ranking + outliers}
+    values = [s.score for s in agg.submissions.values() if s.score is not None]
     return Dashboard(
         rubrica=rubrica,
+        aggregation=agg,
+        reviewers=base.reviewers,
         assignments=assignments,
-        postulaciones=postulaciones,
-        reviewers=reviewers,
-        by_reviewer=sorted(per_reviewer.values(), key=lambda p: p.label),
-        by_region=sorted(per_region.values(), key=lambda p: p.label),
-        aggregation=result,
+        postulaciones=postulacion_rows(shown),
+        by_reviewer=sorted(by_reviewer, key=lambda p: p.label),
+        by_region=sorted(by_region, key=lambda p: p.label),
         histogram=_histogram(values, rubrica.scale_min, rubrica.scale_max),
-        unassigned=[p for pid, p in postulaciones.items() if pid not in assigned],
+        unassigned=unassigned or 0,
+        ranking=ranking,
+        outliers=outliers,
     )
+
+
+RANKING_ORDERS = ("interno", "normalizado", "discrepancia")
+
+
+def ranking_page(
+    user: User, convocatoria: Convocatoria, rubrica: Rubrica, order: str, page: int
+) -> tuple[Scores, ListPage, dict[int, Any]]:
+    """One page of the whole ranking: by internal score, by normalised score, or the outliers only
+    (largest disagreement first), with folio and title of the rows shown."""
+    base = scores(user, convocatoria, rubrica)
+    agg = base.aggregation
+    if order == "discrepancia":
+        rows = [agg.submissions[sid] for sid in agg.outliers]
+    else:
+        rows = agg.ranking(normalised=order == "normalizado")
+    listed = ListPage.of(rows, page)
+    return base, listed, postulacion_rows({s.submission_id for s in listed.items})
 
 
 def export_rows(user: User, convocatoria: Convocatoria, rubrica: Rubrica) -> list[list[Any]]:

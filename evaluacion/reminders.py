@@ -56,6 +56,7 @@ def send_review_reminders(now: datetime | None = None) -> int:
     now = now or chile.utcnow()
     rows = due(now)
     count = 0
+    # external_url() builds from PUBLIC_BASE_URL, so no request context is needed (the draft reminders' way).
     for user, convocatoria, pending in rows:
         kind = draft_reminders.reminder_kind(convocatoria.evaluation_end_at, now)
         if kind is None or not _claim(user.id, convocatoria.id, kind, now):

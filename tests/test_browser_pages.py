@@ -103,6 +103,9 @@ PARAMS: dict[str, Fill] = {
     "convocatorias_admisibilidad.lista": lambda d: [{"convocatoria_id": d.adm_call.id}],
     "convocatorias_admisibilidad.postulacion": lambda d: [{"postulacion_id": d.adm_own.id}],
     "convocatorias_admisibilidad.solicitar": lambda d: [{"postulacion_id": d.adm_own.id}],
+    "evaluacion_lead.ranking": lambda d: [{"convocatoria_id": d.open_call.id},
+                                          {"convocatoria_id": d.eval_call.id},
+                                          {"convocatoria_id": d.eval_call.id, "orden": "discrepancia"}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
 }
@@ -127,9 +130,9 @@ SKIPPED: dict[str, str] = {
     "convocatorias_applicant.download": "an attachment download, not a page (the demo data has none)",
     "convocatorias_lead.download": "an attachment download, not a page (the demo data has none)",
     "convocatorias_lead.export_download": "a file download, not a page",
-    "branding.favicon": "an icon, not a page",
     "evaluacion_lead.export_csv": "a CSV download, not a page",
     "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
+    "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
 }
 

@@ -233,26 +233,87 @@ def _count_queries(client: Any, url: str) -> int:
     return count
 
 
+def _scored(e: Any, *, values: Callable[[int, int], int] = lambda i, _j: 4 + i % 3) -> None:
+    """Two submitted evaluations per submission of the scenario, scored `values(submission, reviewer)`."""
+    for i, p in enumerate(e.postulaciones):
+        for j, reviewer in enumerate((e.reviewers[i % 3], e.reviewers[(i + 1) % 3])):
+            a = assign(reviewer, p)
+            a.submitted_at = utcnow()
+            a.status = EstadoAsignacion.ENVIADA
+            a.puntajes = [
+                Puntaje(criterio_id=c.id, value=values(i, j), comment="") for c in e.rubrica.criterios
+            ]
+    db.session.commit()
+
+
 def test_the_dashboard_query_count_does_not_grow_with_the_data(
-    escenario: Callable[..., Any], login_as: Any
+    escenario: Callable[..., Any], login_as: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from evaluacion import queries
+
+    monkeypatch.setattr(queries, "PAGE_SIZE", 3)  # so that the larger call has several pages
     counts = []
     for n in (2, 8):
         e = escenario(n=n, reviewers=3)
-        for i, p in enumerate(e.postulaciones):
-            for reviewer in (e.reviewers[i % 3], e.reviewers[(i + 1) % 3]):
-                a = assign(reviewer, p)
-                a.submitted_at = utcnow()
-                a.status = EstadoAsignacion.ENVIADA
-                a.puntajes = [
-                    Puntaje(criterio_id=c.id, value=4 + i % 3, comment="") for c in e.rubrica.criterios
-                ]
-        db.session.commit()
+        _scored(e)
         lead = login_as(Role.ENCARGADO_TECNICO)
-        url = f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}"
-        lead.get(url)
-        counts.append(_count_queries(lead, url))
+        base = f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}"
+        urls = [base, f"{base}?page=2", f"{base}/ranking", f"{base}/ranking?orden=normalizado&page=2",
+                f"{base}/ranking?orden=discrepancia"]
+        lead.get(base)
+        counts.append([_count_queries(lead, url) for url in urls])
     assert counts[0] == counts[1]
+
+
+def test_the_dashboard_shows_one_page_of_assignments_and_links_the_whole_ranking(
+    escenario: Callable[..., Any], login_as: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evaluacion import queries
+
+    monkeypatch.setattr(queries, "PAGE_SIZE", 4)
+    monkeypatch.setattr(queries, "PREVIEW", 2)
+    e = escenario(n=6, reviewers=3)
+    _scored(e, values=lambda i, j: 7 - i if j == 0 else 1)  # every submission an outlier but the last
+    lead = login_as(Role.ENCARGADO_TECNICO)
+    base = f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}"
+    folios = [p.folio for p in e.postulaciones]
+    first = lead.get(base).get_data(as_text=True)
+    assert "12 asignaciones activas" in first and "Página 1 de 3" in first
+    assert first.count("/reabrir") == 4 and folios[0] in first
+    assert f"{base}/ranking?orden=discrepancia" in first and f"{base}/ranking?orden=normalizado" in first
+    last = lead.get(f"{base}?page=3").get_data(as_text=True)
+    assert last.count("/reabrir") == 4 and "Página 3 de 3" in last
+    # The ranking, four a page, best first: submission 0 scored highest by its first reviewer.
+    ranking = lead.get(f"{base}/ranking").get_data(as_text=True)
+    assert "6 postulaciones con puntaje" in ranking and "Página 1 de 2" in ranking
+    assert folios[0] in ranking and folios[5] not in ranking
+    assert folios[5] in lead.get(f"{base}/ranking?page=2").get_data(as_text=True)
+    outliers = lead.get(f"{base}/ranking?orden=discrepancia").get_data(as_text=True)
+    assert outliers.count("/agregar-evaluador") == 4 and folios[5] not in outliers
+    # A page or an order it does not know is the first page by internal score, never an error.
+    assert lead.get(f"{base}/ranking?orden=otro&page=x").get_data(as_text=True) == ranking
+
+
+def test_the_dashboard_figures_equal_the_aggregation_of_every_criterion(
+    escenario: Callable[..., Any], make_user: Any
+) -> None:
+    from evaluacion import aggregation, queries
+
+    e = escenario(n=5, reviewers=3)
+    _scored(e, values=lambda i, j: 1 + (i * 3 + j * 5) % 7)
+    lead = make_user(Role.ENCARGADO_TECNICO)
+    names = {c.id: c.name for c in e.rubrica.criterios}
+    raw = [
+        aggregation.Score(a.user_id, a.postulacion_id, names[p.criterio_id], p.value)
+        for a in db.session.scalars(sa.select(Asignacion))
+        for p in a.puntajes
+    ]
+    rubric = aggregation.Rubric(
+        tuple(aggregation.Criterion(c.name, c.weight) for c in e.rubrica.criterios),
+        aggregation.Scale(e.rubrica.scale_min, e.rubrica.scale_max, e.rubrica.pass_mark),
+    )
+    expected = aggregation.aggregate(rubric, raw, outlier_threshold=e.rubrica.outlier_threshold)
+    assert queries.scores(lead, e.convocatoria, e.rubrica).aggregation == expected
 
 
 def test_the_rubric_editor_refuses_weights_not_adding_to_100_and_locks(
@@ -418,9 +479,18 @@ def test_the_lead_assigns_by_hand_but_never_against_a_declared_conflict(
     db.session.commit()
     lead = login_as(Role.ENCARGADO_TECNICO)
     url = f"/gestion/evaluacion/convocatorias/{e.convocatoria.id}/asignaciones"
-    refused = lead.post(url, data={"reviewer": e.reviewers[1].id, "postulacion": p.id}, follow_redirects=True)
+    refused = lead.post(
+        url, data={"reviewer": e.reviewers[1].id, "postulacion": p.folio}, follow_redirects=True
+    )
     assert "declaró conflicto de interés con la postulación" in refused.get_data(as_text=True)
-    assert lead.post(url, data={"reviewer": e.reviewers[0].id, "postulacion": p.id}).status_code == 302
+    unknown = lead.post(url, data={"reviewer": e.reviewers[0].id, "postulacion": "IDEA-1999-00001"},
+                        follow_redirects=True)
+    assert "ninguna postulación de esta convocatoria tiene el folio idea-1999-00001" in unknown.get_data(
+        as_text=True
+    ).lower()
+    assert db.session.scalar(sa.select(sa.func.count(Asignacion.id))) == 0
+    by_folio = {"reviewer": e.reviewers[0].id, "postulacion": f" {p.folio.lower()} "}
+    assert lead.post(url, data=by_folio).status_code == 302
     (a,) = db.session.scalars(sa.select(Asignacion)).all()
     assert a.user_id == e.reviewers[0].id
     assert lead.post(f"/gestion/evaluacion/asignaciones/{a.id}/quitar").status_code == 302
