@@ -19,13 +19,35 @@ def _nav(user: Any) -> list[dict[str, str]]:
     return links
 
 
+def _start(user: Any) -> list[dict[str, Any]]:
+    """Cards of /inicio: a reviewer's evaluations (replacing the "coming soon" card of the role) and, for a
+    technical lead, the evaluation of their calls."""
+    from idea.models import Role
+
+    if not user.is_authenticated:
+        return []
+    cards: list[dict[str, Any]] = []
+    if any(r.role == Role.EVALUADOR for r in user.roles):
+        cards.append({"url": url_for("evaluacion_reviewer.index"), "label": _("My evaluations"),
+                      "role": Role.EVALUADOR,
+                      "description": _("Complete the training of each call, declare your conflicts of "
+                                       "interest, and score the submissions assigned to you.")})
+    if user.has_any_role(Role.ENCARGADO_TECNICO):
+        cards.append({"url": url_for("evaluacion_lead.index"), "label": _("Evaluation"),
+                      "role": Role.ENCARGADO_TECNICO,
+                      "description": _("Assign reviewers, follow their progress, and look at outliers and "
+                                       "the rankings.")})
+    return cards
+
+
 def init_app(app: Flask) -> None:
     from evaluacion import labels, lead_views, models, operations, reminders, reviewer_views, seed  # noqa: F401
-    from idea import add_nav_provider
+    from idea import add_nav_provider, add_start_provider
 
     app.register_blueprint(reviewer_views.bp)
     app.register_blueprint(lead_views.bp)
     add_nav_provider(app, _nav)
+    add_start_provider(app, _start)
     labels.register(app)
     # The guard: a call leaves `evaluacion` only with every assignment scored or released.
     operations.connect()

@@ -146,7 +146,7 @@ def test_a_call_whose_title_has_its_year_is_not_followed_by_the_year_again(
     (Role.POSTULANTE, "/mis-postulaciones"),
     (Role.ENCARGADO_TECNICO, "/inicio"),
     (Role.ADMIN, "/inicio"),
-    (Role.EVALUADOR, "/inicio"),
+    (Role.EVALUADOR, "/evaluacion/"),
 ])
 def test_log_in_lands_where_the_person_has_work(client: Any, make_user: Any, role: Role,
                                                  lands_on: str) -> None:
@@ -173,7 +173,6 @@ def test_start_pages_list_each_role_s_work(login_as: Any, make_user: Any) -> Non
 
 
 @pytest.mark.parametrize(("role", "words"), [
-    (Role.EVALUADOR, "fase de evaluación"),
     (Role.COMITE, "Cuando sesione el comité"),
     (Role.MENTOR, "equipos que acompañas"),
     (Role.JURADO, "Antes del demo day"),
@@ -183,6 +182,15 @@ def test_roles_without_pages_yet_get_a_friendly_page(login_as: Any, role: Role, 
     assert response.status_code == 200
     page = text(response)
     assert words in page and "Próximamente" in page
+
+
+def test_a_reviewer_starts_at_their_evaluations_and_a_lead_sees_the_evaluation_too(
+        login_as: Any, make_user: Any) -> None:
+    # One card only: the start page leads straight to it.
+    reviewer = login_as(make_user(Role.EVALUADOR)).get("/inicio")
+    assert reviewer.status_code == 302 and reviewer.headers["Location"] == "/evaluacion/"
+    lead = text(login_as(make_user(Role.ENCARGADO_TECNICO)).get("/inicio"))
+    assert 'href="/gestion/evaluacion/"' in lead and "Próximamente" not in lead
 
 
 def test_an_applicant_who_is_also_staff_sees_both(login_as: Any, make_user: Any) -> None:
