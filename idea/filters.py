@@ -41,11 +41,20 @@ def datetime_attr(value: date | datetime | None) -> str:
     return value.isoformat()
 
 
+def decimals(value: float | None, places: int = 2, signed: bool = False) -> str:
+    """A score as Chileans write it: a decimal comma and a fixed number of places (4,56; +0,75 signed)."""
+    if value is None:
+        return ""
+    text = f"{value:+.{places}f}" if signed else f"{value:.{places}f}"
+    return text.replace(".", ",")
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(format_clp, "clp")
     app.add_template_filter(_fecha, "fecha")
     app.add_template_filter(_fecha_hora, "fecha_hora")
     app.add_template_filter(datetime_attr, "datetime_attr")
+    app.add_template_filter(decimals, "decimales")
     app.add_template_filter(_safe_rut, "rut")
     app.add_template_filter(lambda code: region_name(code, default=code or ""), "region")
     app.add_template_filter(role_label, "role_label")

@@ -84,7 +84,7 @@ def test_a_reviewer_trains_scores_and_submits_and_the_lead_adds_a_reviewer_to_an
     progress = page.locator("table", has_text="Por evaluador").inner_text()
     assert "Evaluadora 0" in progress and "Evaluadora 1" in progress
     outlier = page.locator("li", has_text=postulacion.folio)
-    assert "discrepancia de 6.00 puntos" in outlier.inner_text()
+    assert "discrepancia de 6,00 puntos" in outlier.inner_text()
     outlier.get_by_role("button", name="Agregar un evaluador").click()
     page.wait_for_load_state()
     assert f"Se asignó un evaluador más a {postulacion.folio}" in page.locator("main").inner_text()
