@@ -345,14 +345,16 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
     forced = set(m.forced)
     for i in range(m.n):
         c = m.pool[i]
-        if i in forced:
-            take = True
-        elif witness[i] > 0.5:
+        if i in forced or witness[i] > 0.5:
             take = True
         else:
             take = True
             d = c.desafio_id
-            if p.max_per_challenge is not None and d is not None and per_challenge[d] + 1 > p.max_per_challenge:
+            if (
+                p.max_per_challenge is not None
+                and d is not None
+                and per_challenge[d] + 1 > p.max_per_challenge
+            ):
                 take = False
             uncovered = [r for r in m.required if r not in covered and r != c.region]
             if take and p.max_count is not None and count + 1 + len(uncovered) > p.max_count:
@@ -360,8 +362,11 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
             if take:
                 # Forced candidates still ahead count towards the budget in full.
                 ahead_forced = sum(m.amount[j] for j in forced if j > i)
-                cover = sum(suffix_min[r][i + 1] for r in uncovered if not any(
-                    j > i and m.pool[j].region == r for j in forced))
+                cover = sum(
+                    suffix_min[r][i + 1]
+                    for r in uncovered
+                    if not any(j > i and m.pool[j].region == r for j in forced)
+                )
                 if spent + m.amount[i] + ahead_forced + cover > p.budget + 1e-6:
                     take = False
             if take:
@@ -459,8 +464,9 @@ def _explain(m: _Model, chosen: list[int]) -> tuple[Explanation, ...]:
 
 def _infeasible(m: _Model, reasons: list[Reason], common: dict) -> SelectionResult:
     message = "No hay selección que cumpla todas las reglas. " + " ".join(r.message for r in reasons)
-    return SelectionResult(feasible=False, reasons=tuple(reasons), message=message, milp_solves=m.solves,
-                           **common)
+    return SelectionResult(
+        feasible=False, reasons=tuple(reasons), message=message, milp_solves=m.solves, **common
+    )
 
 
 def _diagnose_overrides(m: _Model) -> list[Reason]:
@@ -468,33 +474,57 @@ def _diagnose_overrides(m: _Model) -> list[Reason]:
     reasons: list[Reason] = []
     both = sorted(set(p.must_include) & set(p.must_exclude))
     if both:
-        reasons.append(Reason("override_conflict", "Hay ideas a la vez incluidas y excluidas por el comité: "
-                              + ", ".join(_folio(p, i) for i in both) + ".", ids=tuple(both)))
+        reasons.append(
+            Reason(
+                "override_conflict",
+                "Hay ideas a la vez incluidas y excluidas por el comité: "
+                + ", ".join(_folio(p, i) for i in both)
+                + ".",
+                ids=tuple(both),
+            )
+        )
         return reasons
     forced = [m.pool[i] for i in m.forced]
     spent = sum(c.amount for c in forced)
     if spent > p.budget:
-        reasons.append(Reason(
-            "must_include_over_budget",
-            f"Las ideas incluidas por el comité suman {format_clp(spent)}, {format_clp(spent - p.budget)} más "
-            f"que el presupuesto de {format_clp(p.budget)}.",
-            required=spent, limit=p.budget, shortfall=spent - p.budget, ids=tuple(sorted(c.id for c in forced))))
+        reasons.append(
+            Reason(
+                "must_include_over_budget",
+                f"Las ideas incluidas por el comité suman {format_clp(spent)}, "
+                f"{format_clp(spent - p.budget)} más que el presupuesto de {format_clp(p.budget)}.",
+                required=spent,
+                limit=p.budget,
+                shortfall=spent - p.budget,
+                ids=tuple(sorted(c.id for c in forced)),
+            )
+        )
     if p.max_count is not None and len(forced) > p.max_count:
-        reasons.append(Reason(
-            "must_include_over_max_count",
-            f"El comité incluyó {len(forced)} ideas y el máximo es {p.max_count}.",
-            required=len(forced), limit=p.max_count, shortfall=len(forced) - p.max_count,
-            ids=tuple(sorted(c.id for c in forced))))
+        reasons.append(
+            Reason(
+                "must_include_over_max_count",
+                f"El comité incluyó {len(forced)} ideas y el máximo es {p.max_count}.",
+                required=len(forced),
+                limit=p.max_count,
+                shortfall=len(forced) - p.max_count,
+                ids=tuple(sorted(c.id for c in forced)),
+            )
+        )
     if p.max_per_challenge is not None:
         per = Counter(c.desafio_id for c in forced if c.desafio_id is not None)
         for d, k in sorted(per.items()):
             if k > p.max_per_challenge:
                 ids = tuple(sorted(c.id for c in forced if c.desafio_id == d))
-                reasons.append(Reason(
-                    "must_include_over_cap",
-                    f"El comité incluyó {k} ideas del desafío {d} y el tope por desafío es "
-                    f"{p.max_per_challenge}.",
-                    required=k, limit=p.max_per_challenge, shortfall=k - p.max_per_challenge, ids=ids))
+                reasons.append(
+                    Reason(
+                        "must_include_over_cap",
+                        f"El comité incluyó {k} ideas del desafío {d} y el tope por desafío es "
+                        f"{p.max_per_challenge}.",
+                        required=k,
+                        limit=p.max_per_challenge,
+                        shortfall=k - p.max_per_challenge,
+                        ids=ids,
+                    )
+                )
     return reasons
 
 
@@ -508,37 +538,54 @@ def _diagnose(m: _Model) -> list[Reason]:
     if x is not None:
         need = int(round(float(m.amount @ x[: m.n])))
         if need > p.budget:
-            reasons.append(Reason(
-                "budget_short",
-                f"El presupuesto no alcanza por {format_clp(need - p.budget)} para cubrir todas las regiones "
-                f"con las demás reglas (el mínimo es {format_clp(need)}).",
-                required=need, limit=p.budget, shortfall=need - p.budget))
+            reasons.append(
+                Reason(
+                    "budget_short",
+                    f"El presupuesto no alcanza por {format_clp(need - p.budget)} para cubrir "
+                    f"todas las regiones con las demás reglas (el mínimo es {format_clp(need)}).",
+                    required=need,
+                    limit=p.budget,
+                    shortfall=need - p.budget,
+                )
+            )
     # Most regions coverable.
     k = len(m.required)
     if k:
         lb2, ub2 = m.bounds(extra=k)
         c = np.concatenate([np.zeros(m.n), -np.ones(k)])
-        x = m.solve(c, m.constraints({"budget", "max_per_challenge", "max_count"}, extra=k, cover_vars=True),
-                    lb2, ub2)
+        x = m.solve(
+            c, m.constraints({"budget", "max_per_challenge", "max_count"}, extra=k, cover_vars=True), lb2, ub2
+        )
         if x is not None:
             miss = tuple(r for t, r in enumerate(m.required) if x[m.n + t] < 0.5)
             if miss:
                 names = ", ".join(region_name(r, r) for r in miss)
-                reasons.append(Reason(
-                    "regions_uncoverable",
-                    f"Con las demás reglas solo se pueden cubrir {k - len(miss)} de {k} regiones; quedan sin "
-                    f"idea: {names}.",
-                    required=k, limit=k - len(miss), shortfall=len(miss), regions=miss))
+                reasons.append(
+                    Reason(
+                        "regions_uncoverable",
+                        f"Con las demás reglas solo se pueden cubrir {k - len(miss)} de {k} regiones; "
+                        f"quedan sin idea: {names}.",
+                        required=k,
+                        limit=k - len(miss),
+                        shortfall=len(miss),
+                        regions=miss,
+                    )
+                )
     if p.max_count is not None:
         x = m.solve(np.ones(m.n), m.constraints({"budget", "region", "max_per_challenge"}), lb, ub)
         if x is not None:
             need = len(_picked(x, m.n))
             if need > p.max_count:
-                reasons.append(Reason(
-                    "max_count_short",
-                    f"Se necesitan al menos {need} proyectos para cumplir las demás reglas y el máximo es "
-                    f"{p.max_count} (faltan {need - p.max_count}).",
-                    required=need, limit=p.max_count, shortfall=need - p.max_count))
+                reasons.append(
+                    Reason(
+                        "max_count_short",
+                        f"Se necesitan al menos {need} proyectos para cumplir las demás reglas y el "
+                        f"máximo es {p.max_count} (faltan {need - p.max_count}).",
+                        required=need,
+                        limit=p.max_count,
+                        shortfall=need - p.max_count,
+                    )
+                )
     if p.max_per_challenge is not None and m.by_challenge:
         lb3, ub3 = m.bounds(extra=1, extra_ub=float(m.n))
         c = np.zeros(m.n + 1)
@@ -547,11 +594,16 @@ def _diagnose(m: _Model) -> list[Reason]:
         if x is not None:
             need = int(round(x[m.n]))
             if need > p.max_per_challenge:
-                reasons.append(Reason(
-                    "max_per_challenge_short",
-                    f"Se necesita un tope por desafío de al menos {need} para cumplir las demás reglas; el "
-                    f"tope es {p.max_per_challenge}.",
-                    required=need, limit=p.max_per_challenge, shortfall=need - p.max_per_challenge))
+                reasons.append(
+                    Reason(
+                        "max_per_challenge_short",
+                        f"Se necesita un tope por desafío de al menos {need} para cumplir las demás reglas; "
+                        f"el tope es {p.max_per_challenge}.",
+                        required=need,
+                        limit=p.max_per_challenge,
+                        shortfall=need - p.max_per_challenge,
+                    )
+                )
     if not reasons:
         reasons.append(Reason("rules_clash", "Ninguna regla sola lo explica: chocan varias a la vez."))
     return reasons
@@ -578,7 +630,8 @@ def _greedy(p: SelectionProblem, order: list[Candidate], seed: list[Candidate]) 
         if p.max_count is not None and len(chosen) + 1 > p.max_count:
             return False
         return not (
-            p.max_per_challenge is not None and c.desafio_id is not None
+            p.max_per_challenge is not None
+            and c.desafio_id is not None
             and per[c.desafio_id] + 1 > p.max_per_challenge
         )
 
@@ -616,7 +669,7 @@ def greedy_by_score(p: SelectionProblem) -> GreedyResult:
 
 
 def best_per_region_then_greedy(p: SelectionProblem) -> GreedyResult:
-    """Baseline: overrides, then each region's best-scored idea (regions by that score), then greedy by score."""
+    """Baseline: overrides, then each region's best-scored idea, then greedy by score."""
     forced, pool = _by_score(p)
     best: dict[str, Candidate] = {}
     for c in pool:
@@ -639,8 +692,15 @@ def input_document(p: SelectionProblem) -> dict:
         "max_per_challenge": p.max_per_challenge,
         "max_count": p.max_count,
         "candidates": [
-            {"id": c.id, "folio": c.folio, "region": c.region, "desafio_id": c.desafio_id,
-             "amount": c.amount, "score": c.score, "rank": c.rank}
+            {
+                "id": c.id,
+                "folio": c.folio,
+                "region": c.region,
+                "desafio_id": c.desafio_id,
+                "amount": c.amount,
+                "score": c.score,
+                "rank": c.rank,
+            }
             for c in sorted(p.candidates, key=lambda c: c.id)
         ],
         "must_include": sorted(p.must_include),
@@ -649,7 +709,7 @@ def input_document(p: SelectionProblem) -> dict:
 
 
 def selection_document(p: SelectionProblem, result: SelectionResult) -> dict:
-    """JSON-ready record of a selection that anyone can re-run: the inputs, the answer and the inputs' hash."""
+    """JSON-ready record of a selection anyone can re-run: inputs, answer, inputs' hash."""
     doc = input_document(p)
     canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     doc["selected"] = list(result.selected)
