@@ -197,6 +197,39 @@ class _Model:
                 by_challenge[c.desafio_id].append(i)
         self.by_challenge = dict(sorted(by_challenge.items()))
         self.solves = 0
+        self.pruned = self._dominated()
+
+    def _dominated(self) -> np.ndarray:
+        """Candidates no optimum can hold, fixed out so HiGHS need not prove it.
+
+        j is dominated by i when both share region (and challenge, if capped), i is at least as good (score
+        for "total", rank for "rank") and costs no more. If j has at least K dominators, K the most ideas any
+        selection can hold, an optimum holding j leaves one of them out, and swapping it for j keeps every
+        rule and does not worsen the objective (strictly improves it lexicographically): so j is never
+        needed. Forced candidates are never fixed out."""
+        p = self.p
+        pruned = np.zeros(self.n, dtype=bool)
+        cheapest = np.cumsum(np.sort(self.amount))
+        k = int(np.searchsorted(cheapest, p.budget, side="right"))
+        if p.max_count is not None:
+            k = min(k, p.max_count)
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        capped = p.max_per_challenge is not None
+        for i, c in enumerate(self.pool):
+            groups[(c.region, c.desafio_id if capped else None)].append(i)
+        forced = set(self.forced)
+        for members in groups.values():
+            if len(members) <= k:
+                continue
+            if p.objective == "total":
+                members.sort(key=lambda i: (-self.score[i], self.amount[i], self.pool[i].id))
+            # else pool order is already (rank, id): earlier is lexicographically preferred
+            amounts = self.amount[members]
+            for pos in range(k, len(members)):
+                j = members[pos]
+                if j not in forced and np.count_nonzero(amounts[:pos] <= amounts[pos]) >= k:
+                    pruned[j] = True
+        return pruned
 
     def constraints(
         self, rules: Iterable[str], extra: int = 0, cap_var: bool = False, cover_vars: bool = False
@@ -245,6 +278,8 @@ class _Model:
         ub: np.ndarray,
         integrality: np.ndarray | None = None,
     ) -> np.ndarray | None:
+        if len(c) == 0:  # nothing eligible: the empty selection breaks no rule
+            return np.zeros(0)
         self.solves += 1
         if integrality is None:
             integrality = np.ones(len(c))
@@ -264,6 +299,7 @@ class _Model:
         ub = np.ones(self.n + extra)
         ub[self.n :] = extra_ub
         lb[self.forced] = 1.0
+        ub[: self.n][self.pruned] = 0.0
         return lb, ub
 
 
@@ -347,6 +383,8 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
         c = m.pool[i]
         if i in forced or witness[i] > 0.5:
             take = True
+        elif m.pruned[i]:
+            take = False
         else:
             take = True
             d = c.desafio_id
