@@ -149,6 +149,7 @@ class SelectionResult:
     message: str = ""
     explanations: tuple[Explanation, ...] = ()
     milp_solves: int = 0
+    proven_optimal: bool = True
     notes: tuple[str, ...] = field(default=())
 
 
@@ -197,16 +198,17 @@ class _Model:
                 by_challenge[c.desafio_id].append(i)
         self.by_challenge = dict(sorted(by_challenge.items()))
         self.solves = 0
+        self.unproven = False
         self.pruned = self._dominated()
 
     def _dominated(self) -> np.ndarray:
         """Candidates no optimum can hold, fixed out so HiGHS need not prove it.
 
         j is dominated by i when both share region (and challenge, if capped), i is at least as good (score
-        for "total", rank for "rank") and costs no more. If j has at least K dominators, K the most ideas any
-        selection can hold, an optimum holding j leaves one of them out, and swapping it for j keeps every
-        rule and does not worsen the objective (strictly improves it lexicographically): so j is never
-        needed. Forced candidates are never fixed out."""
+        for "total", rank for "rank") and costs no more. If j has at least K dominators (K the most ideas
+        any selection can hold, or the cap in a capped challenge), an optimum holding j leaves one of them
+        out, and swapping it for j keeps every rule and does not worsen the objective (strictly improves it
+        lexicographically): so j is never needed. Forced candidates are never fixed out."""
         p = self.p
         pruned = np.zeros(self.n, dtype=bool)
         cheapest = np.cumsum(np.sort(self.amount))
@@ -218,16 +220,18 @@ class _Model:
         for i, c in enumerate(self.pool):
             groups[(c.region, c.desafio_id if capped else None)].append(i)
         forced = set(self.forced)
-        for members in groups.values():
-            if len(members) <= k:
+        for (_, desafio), members in groups.items():
+            # Within one capped challenge no selection holds more than the cap.
+            kg = min(k, p.max_per_challenge) if capped and desafio is not None else k
+            if len(members) <= kg:
                 continue
             if p.objective == "total":
                 members.sort(key=lambda i: (-self.score[i], self.amount[i], self.pool[i].id))
             # else pool order is already (rank, id): earlier is lexicographically preferred
             amounts = self.amount[members]
-            for pos in range(k, len(members)):
+            for pos in range(kg, len(members)):
                 j = members[pos]
-                if j not in forced and np.count_nonzero(amounts[:pos] <= amounts[pos]) >= k:
+                if j not in forced and np.count_nonzero(amounts[:pos] <= amounts[pos]) >= kg:
                     pruned[j] = True
         return pruned
 
@@ -277,6 +281,7 @@ class _Model:
         lb: np.ndarray,
         ub: np.ndarray,
         integrality: np.ndarray | None = None,
+        time_limit: float | None = None,
     ) -> np.ndarray | None:
         if len(c) == 0:  # nothing eligible: the empty selection breaks no rule
             return np.zeros(0)
@@ -288,8 +293,12 @@ class _Model:
             constraints=constraints,
             integrality=integrality,
             bounds=Bounds(lb, ub),
-            options={"mip_rel_gap": 0.0},
+            options={"mip_rel_gap": 0.0, **({"time_limit": time_limit} if time_limit else {})},
         )
+        if res.status == 1 and res.x is not None:
+            # Stopped by the time limit with a feasible point: usable, but not proven optimal.
+            self.unproven = True
+            return res.x
         if res.status != 0 or res.x is None:
             return None
         return res.x
@@ -315,9 +324,12 @@ def _picked(x: np.ndarray, n: int) -> list[int]:
 # ---------------------------------------------------------------------------
 
 
-def solve_selection(problem: SelectionProblem, all_regions: Sequence[str] | None = None) -> SelectionResult:
+def solve_selection(
+    problem: SelectionProblem, all_regions: Sequence[str] | None = None, time_limit: float | None = None
+) -> SelectionResult:
     """Solve the committee's selection exactly; `all_regions` (codes) only feeds the note on regions without
-    an eligible idea."""
+    an eligible idea. `time_limit` (seconds, "total" only) returns the best selection found when HiGHS has
+    not proven optimality by then, with `proven_optimal=False`."""
     m = _Model(problem, all_regions)
     notes = tuple(
         f"{region_name(r, r)} no tiene ideas elegibles: la regla regional cubre {len(m.required)} regiones."
@@ -335,7 +347,7 @@ def solve_selection(problem: SelectionProblem, all_regions: Sequence[str] | None
     lb, ub = m.bounds()
     cons = m.constraints(ALL_RULES)
     if problem.objective == "total":
-        x = m.solve(-m.score, cons, lb, ub)
+        x = m.solve(-m.score, cons, lb, ub, time_limit=time_limit)
         if x is None:
             return _infeasible(m, _diagnose(m), common)
         chosen = _picked(x, m.n)
@@ -353,6 +365,7 @@ def solve_selection(problem: SelectionProblem, all_regions: Sequence[str] | None
         regions_covered=tuple(sorted({m.pool[i].region for i in chosen})),
         explanations=_explain(m, chosen),
         milp_solves=m.solves,
+        proven_optimal=not m.unproven,
         message=f"Se seleccionan {len(chosen)} ideas por {format_clp(int(sum(m.amount[chosen])))}.",
         **common,
     )
@@ -363,7 +376,10 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
     lb, ub = m.bounds()
     # A first witness that already leans towards the ranking, so fewer candidates need their own check.
     weights = -(m.n - np.arange(m.n, dtype=float)) / max(m.n, 1)
-    witness = m.solve(weights, cons, lb, ub)
+    witness = m.solve(weights, cons, lb, ub, time_limit=2.0)
+    m.unproven = False  # the witness only has to be feasible
+    if witness is None:
+        witness = m.solve(np.zeros(m.n), cons, lb, ub)
     if witness is None:
         return None
     zero = np.zeros(m.n)
