@@ -35,7 +35,7 @@ def score_form(rubrica: Rubrica, *, with_comments: bool = True, **kwargs: Any) -
     overall comment; `save` keeps a draft, `send` submits."""
 
     class ScoreForm(SafeForm):
-        pass
+        """Built per rubric: its fields are the rubric's criteria, added below."""
 
     for criterio in rubrica.criterios:
         setattr(
