@@ -28,20 +28,43 @@ def _start(user: Any) -> list[dict[str, Any]]:
         return []
     cards: list[dict[str, Any]] = []
     if any(r.role == Role.EVALUADOR for r in user.roles):
-        cards.append({"url": url_for("evaluacion_reviewer.index"), "label": _("My evaluations"),
-                      "role": Role.EVALUADOR,
-                      "description": _("Complete the training of each call, declare your conflicts of "
-                                       "interest, and score the submissions assigned to you.")})
+        cards.append(
+            {
+                "url": url_for("evaluacion_reviewer.index"),
+                "label": _("My evaluations"),
+                "role": Role.EVALUADOR,
+                "description": _(
+                    "Complete the training of each call, declare your conflicts of "
+                    "interest, and score the submissions assigned to you."
+                ),
+            }
+        )
     if user.has_any_role(Role.ENCARGADO_TECNICO):
-        cards.append({"url": url_for("evaluacion_lead.index"), "label": _("Evaluation"),
-                      "role": Role.ENCARGADO_TECNICO,
-                      "description": _("Assign reviewers, follow their progress, and look at outliers and "
-                                       "the rankings.")})
+        cards.append(
+            {
+                "url": url_for("evaluacion_lead.index"),
+                "label": _("Evaluation"),
+                "role": Role.ENCARGADO_TECNICO,
+                "description": _(
+                    "Assign reviewers, follow their progress, and look at outliers and the rankings."
+                ),
+            }
+        )
     return cards
 
 
 def init_app(app: Flask) -> None:
-    from evaluacion import labels, lead_views, models, operations, reminders, reviewer_views, seed  # noqa: F401
+    from evaluacion import (  # noqa: F401
+        comite_models,
+        labels,
+        lead_views,
+        models,
+        operations,
+        reminders,
+        reviewer_views,
+        seed,
+        votacion_models,
+    )
     from idea import add_nav_provider, add_start_provider
 
     app.register_blueprint(reviewer_views.bp)
