@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,7 @@ class SelectionResult:
     message: str = ""
     explanations: tuple[Explanation, ...] = ()
     milp_solves: int = 0
+    lp_solves: int = 0  # relaxations solved for bounds ("total")
     proven_optimal: bool = True
     notes: tuple[str, ...] = field(default=())
 
@@ -198,6 +200,7 @@ class _Model:
                 by_challenge[c.desafio_id].append(i)
         self.by_challenge = dict(sorted(by_challenge.items()))
         self.solves = 0
+        self.lp_solves = 0
         self.unproven = False
         self.pruned = self._dominated()
 
@@ -244,7 +247,10 @@ class _Model:
         width = self.n + extra
         rows: list[tuple[dict[int, float], float, float]] = []
         if "budget" in rules:
-            rows.append(({i: self.amount[i] for i in range(self.n)}, -np.inf, float(self.p.budget)))
+            # Amounts and budget divided by the amounts' gcd (budget rounded down): the same integer points,
+            # with coefficients HiGHS's tolerances cannot blur.
+            g = math.gcd(*(int(a) for a in self.amount)) or 1
+            rows.append(({i: self.amount[i] / g for i in range(self.n)}, -np.inf, float(self.p.budget // g)))
         if "region" in rules:
             for members in self.by_region.values():
                 rows.append(({i: 1.0 for i in members}, 1.0, np.inf))
@@ -274,6 +280,10 @@ class _Model:
         a = csr_array((data, (ri, ci)), shape=(len(rows), width))
         return [LinearConstraint(a, [r[1] for r in rows], [r[2] for r in rows])]
 
+    def count_row(self, k: int) -> LinearConstraint:
+        """Exactly k selected."""
+        return LinearConstraint(csr_array(np.ones((1, self.n))), [float(k)], [float(k)])
+
     def solve(
         self,
         c: np.ndarray,
@@ -282,10 +292,14 @@ class _Model:
         ub: np.ndarray,
         integrality: np.ndarray | None = None,
         time_limit: float | None = None,
+        lp: bool = False,
     ) -> np.ndarray | None:
         if len(c) == 0:  # nothing eligible: the empty selection breaks no rule
             return np.zeros(0)
-        self.solves += 1
+        if lp:
+            self.lp_solves += 1
+        else:
+            self.solves += 1
         if integrality is None:
             integrality = np.ones(len(c))
         res = milp(
@@ -347,10 +361,9 @@ def solve_selection(
     lb, ub = m.bounds()
     cons = m.constraints(ALL_RULES)
     if problem.objective == "total":
-        x = m.solve(-m.score, cons, lb, ub, time_limit=time_limit)
-        if x is None:
+        chosen = _solve_total(m, cons, time_limit)
+        if chosen is None:
             return _infeasible(m, _diagnose(m), common)
-        chosen = _picked(x, m.n)
     else:
         chosen = _solve_rank(m, cons)
         if chosen is None:
@@ -365,24 +378,162 @@ def solve_selection(
         regions_covered=tuple(sorted({m.pool[i].region for i in chosen})),
         explanations=_explain(m, chosen),
         milp_solves=m.solves,
+        lp_solves=m.lp_solves,
         proven_optimal=not m.unproven,
         message=f"Se seleccionan {len(chosen)} ideas por {format_clp(int(sum(m.amount[chosen])))}.",
         **common,
     )
 
 
+def _integral_weights(score: np.ndarray) -> np.ndarray | None:
+    """The scores times the least power of ten (up to 10^4) that makes every one an integer, or None.
+
+    With integer weights the objective of any selection is an integer, so a bound below best + 1 proves that
+    nothing better exists (and HiGHS detects the integral objective and prunes on it too)."""
+    for scale in (1, 10, 100, 1_000, 10_000):
+        w = np.round(score * scale)
+        if np.all(np.abs(score * scale - w) <= 1e-9 * np.maximum(1.0, w)) and float(w.sum()) < 2**50:
+            return w
+    return None
+
+
+def _solve_total(m: _Model, cons: list[LinearConstraint], time_limit: float | None) -> list[int] | None:
+    """Maximum score sum, proven, by splitting on the number of selected ideas k.
+
+    The knapsack's linear relaxation is weak (it funds a fraction of one more idea), so one MILP over every
+    size leaves HiGHS with a gap it cannot close in seconds. With the count fixed, sum x = k, the relaxation
+    is tight. Let z(k) be the LP bound with the count fixed: z is concave in k (parametric right-hand side),
+    and the LP without the count row peaks between floor and ceil of its own count. So we walk out from
+    that peak on both sides, best bound first, solving the MILP for each k (to gap 0) only while z(k) could
+    beat the best selection found; once the best bound left on both sides is no better, the best is optimal.
+    """
+    lb, ub = m.bounds()
+    if m.n == 0:
+        return []
+    deadline = None if time_limit is None else _now() + time_limit
+    w = _integral_weights(m.score)
+    integral = w is not None
+    if w is None:
+        w = m.score.copy()
+    lp = m.solve(-w, cons, lb, ub, integrality=np.zeros(m.n), lp=True)
+    if lp is None:
+        return None  # not even fractionally feasible
+    k_lo = len(m.forced)
+    k_hi = int(np.searchsorted(np.cumsum(np.sort(m.amount)), m.p.budget, side="right"))
+    k_hi = min(k_hi, m.n - int(m.pruned.sum()))
+    if m.p.max_count is not None:
+        k_hi = min(k_hi, m.p.max_count)
+    if k_lo > k_hi:
+        return None
+    # The LP's own count lies in [a, b]; bounds fall off monotonically left of a and right of b.
+    k_frac = float(lp[: m.n].sum())
+    a = min(max(math.floor(k_frac - 1e-6), k_lo), k_hi)
+    b = max(min(math.ceil(k_frac + 1e-6), k_hi), a)
+    bounds: dict[int, float | None] = {}
+
+    def bound(k: int) -> float | None:
+        if k < k_lo or k > k_hi:
+            return None
+        if k not in bounds:
+            x = m.solve(-w, cons + [m.count_row(k)], lb, ub, integrality=np.zeros(m.n), lp=True)
+            bounds[k] = None if x is None else float(w @ x[: m.n])
+        return bounds[k]
+
+    def beats(z: float, best: float | None) -> bool:
+        if best is None:
+            return True
+        # An integral objective can only improve by 1; LP round-off is far below 0.5.
+        return z >= best + 0.5 if integral else z > best + 1e-9 * max(1.0, abs(best))
+
+    pending = set(range(a, b + 1))
+    best: float | None = None
+    chosen: list[int] | None = None
+    while True:
+        open_ = [(z, k) for k in pending if (z := bound(k)) is not None]
+        if not open_:
+            break
+        z, k = max(open_)
+        if not beats(z, best):
+            break  # by concavity no k left, pending or further out, is bounded any better
+        if deadline is not None and chosen is not None and _now() >= deadline:
+            m.unproven = True
+            break
+        pending.discard(k)
+        if k == a:
+            a -= 1
+            pending.add(a)
+        if k == b:
+            b += 1
+            pending.add(b)
+        remaining = None if deadline is None else max(deadline - _now(), 0.01)
+        x = m.solve(-w, cons + [m.count_row(k)], lb, ub, time_limit=remaining)
+        if x is None:
+            continue
+        value = float(w @ np.round(x[: m.n]))
+        if best is None or value > best:
+            best, chosen = value, _picked(x, m.n)
+    return chosen
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
 def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
     p = m.p
     lb, ub = m.bounds()
-    # A first witness that already leans towards the ranking, so fewer candidates need their own check.
-    weights = -(m.n - np.arange(m.n, dtype=float)) / max(m.n, 1)
-    witness = m.solve(weights, cons, lb, ub, time_limit=2.0)
-    m.unproven = False  # the witness only has to be feasible
+    forced = set(m.forced)
+    # Each region's members by amount, for the greedy completion (a cheap sufficient condition).
+    by_amount = {r: sorted(members, key=lambda j: (m.amount[j], j)) for r, members in m.by_region.items()}
+    cap = p.max_per_challenge
+
+    def complete(
+        i: int, spent: float, count: int, per_challenge: Counter[int], covered: set[str]
+    ) -> np.ndarray | None:
+        """A selection holding every idea taken so far, candidate i (when i >= 0), every forced idea ahead
+        and, for each region still uncovered, its cheapest idea ahead that fits its challenge's cap; or
+        None when that simple completion breaks a rule (the MILP then decides)."""
+        x = np.zeros(m.n)
+        x[: max(i, 0)] = lb[: max(i, 0)] > 0.5  # decided in so far
+        per = Counter(per_challenge)
+        cov = set(covered)
+        ahead = [j for j in m.forced if j > i]
+        if i >= 0:
+            ahead.insert(0, i)
+        for j in ahead:
+            x[j] = 1.0
+            spent += m.amount[j]
+            count += 1
+            cov.add(m.pool[j].region)
+            d = m.pool[j].desafio_id
+            if d is not None:
+                per[d] += 1
+        if cap is not None and any(v > cap for v in per.values()):
+            return None
+        for r in m.required:
+            if r in cov:
+                continue
+            for j in by_amount[r]:
+                d = m.pool[j].desafio_id
+                if j > i and not m.pruned[j] and x[j] < 0.5 and (cap is None or d is None or per[d] < cap):
+                    x[j] = 1.0
+                    spent += m.amount[j]
+                    count += 1
+                    if d is not None:
+                        per[d] += 1
+                    break
+            else:
+                return None
+        if spent > p.budget or (p.max_count is not None and count > p.max_count):
+            return None
+        return x
+
+    zero = np.zeros(m.n)
+    witness = complete(-1, 0.0, 0, Counter(), set())
     if witness is None:
-        witness = m.solve(np.zeros(m.n), cons, lb, ub)
+        witness = m.solve(zero, cons, lb, ub)
     if witness is None:
         return None
-    zero = np.zeros(m.n)
     spent = 0.0
     count = 0
     per_challenge: Counter[int] = Counter()
@@ -394,7 +545,7 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
         for i in members:
             arr[i] = m.amount[i]
         suffix_min[r] = np.minimum.accumulate(arr[::-1])[::-1].tolist()
-    forced = set(m.forced)
+    forced_list = sorted(forced)
     for i in range(m.n):
         c = m.pool[i]
         if i in forced or witness[i] > 0.5:
@@ -404,28 +555,24 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
         else:
             take = True
             d = c.desafio_id
-            if (
-                p.max_per_challenge is not None
-                and d is not None
-                and per_challenge[d] + 1 > p.max_per_challenge
-            ):
+            if cap is not None and d is not None and per_challenge[d] + 1 > cap:
                 take = False
             uncovered = [r for r in m.required if r not in covered and r != c.region]
             if take and p.max_count is not None and count + 1 + len(uncovered) > p.max_count:
                 take = False
             if take:
                 # Forced candidates still ahead count towards the budget in full.
-                ahead_forced = sum(m.amount[j] for j in forced if j > i)
-                cover = sum(
-                    suffix_min[r][i + 1]
-                    for r in uncovered
-                    if not any(j > i and m.pool[j].region == r for j in forced)
-                )
+                ahead = [j for j in forced_list if j > i]
+                ahead_forced = sum(m.amount[j] for j in ahead)
+                ahead_regions = {m.pool[j].region for j in ahead}
+                cover = sum(suffix_min[r][i + 1] for r in uncovered if r not in ahead_regions)
                 if spent + m.amount[i] + ahead_forced + cover > p.budget + 1e-6:
                     take = False
             if take:
-                lb[i] = 1.0
-                x = m.solve(zero, cons, lb, ub)
+                x = complete(i, spent, count, per_challenge, covered)
+                if x is None:
+                    lb[i] = 1.0
+                    x = m.solve(zero, cons, lb, ub)
                 if x is None:
                     take = False
                 else:
