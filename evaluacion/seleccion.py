@@ -201,6 +201,7 @@ class _Model:
         self.by_challenge = dict(sorted(by_challenge.items()))
         self.solves = 0
         self.lp_solves = 0
+        self.covers: list[list[int]] = []  # over-budget sets found by rounding, cut off
         self.unproven = False
         self.pruned = self._dominated()
 
@@ -293,7 +294,9 @@ class _Model:
         integrality: np.ndarray | None = None,
         time_limit: float | None = None,
         lp: bool = False,
+        budget: bool = True,
     ) -> np.ndarray | None:
+        """Solve; None when infeasible. `budget` says the constraints hold the budget row."""
         if len(c) == 0:  # nothing eligible: the empty selection breaks no rule
             return np.zeros(0)
         if lp:
@@ -302,20 +305,34 @@ class _Model:
             self.solves += 1
         if integrality is None:
             integrality = np.ones(len(c))
-        res = milp(
-            c,
-            constraints=constraints,
-            integrality=integrality,
-            bounds=Bounds(lb, ub),
-            options={"mip_rel_gap": 0.0, **({"time_limit": time_limit} if time_limit else {})},
-        )
-        if res.status == 1 and res.x is not None:
-            # Stopped by the time limit with a feasible point: usable, but not proven optimal.
-            self.unproven = True
+        options = {"mip_rel_gap": 0.0, **({"time_limit": time_limit} if time_limit else {})}
+        while True:
+            cuts = [self.cover_cuts(len(c))] if budget and self.covers else []
+            rows = constraints + cuts
+            res = milp(c, constraints=rows, integrality=integrality, bounds=Bounds(lb, ub), options=options)
+            if res.x is None or res.status not in (0, 1):
+                return None
+            if budget and not lp:
+                # HiGHS takes x = 1 - 1e-6 as 1: with amounts in pesos the rounded selection can exceed the
+                # budget by a few pesos. Such a set S is a cover (its exact total is over budget): no
+                # selection holds all of it, so "at most |S| - 1 of S" is valid. Cut it and re-solve.
+                picked = [i for i in range(self.n) if res.x[i] > 0.5]
+                if sum(self.pool[i].amount for i in picked) > self.p.budget:
+                    self.covers.append(picked)
+                    continue
+            if res.status == 1:
+                # Stopped by the time limit with a feasible point: usable, but not proven optimal.
+                self.unproven = True
             return res.x
-        if res.status != 0 or res.x is None:
-            return None
-        return res.x
+
+    def cover_cuts(self, width: int) -> LinearConstraint:
+        data, ri, ci = [], [], []
+        for r, members in enumerate(self.covers):
+            data += [1.0] * len(members)
+            ri += [r] * len(members)
+            ci += members
+        a = csr_array((data, (ri, ci)), shape=(len(self.covers), width))
+        return LinearConstraint(a, -np.inf, [len(s) - 1.0 for s in self.covers])
 
     def bounds(self, extra: int = 0, extra_ub: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         lb = np.zeros(self.n + extra)
@@ -442,8 +459,9 @@ def _solve_total(m: _Model, cons: list[LinearConstraint], time_limit: float | No
     def beats(z: float, best: float | None) -> bool:
         if best is None:
             return True
-        # An integral objective can only improve by 1; LP round-off is far below 0.5.
-        return z >= best + 0.5 if integral else z > best + 1e-9 * max(1.0, abs(best))
+        # An integral objective can only improve by 1, and LP round-off is far below 0.5. Otherwise a k whose
+        # bound ties the best within round-off is still solved (each k at most once).
+        return z >= best + 0.5 if integral else z > best - 1e-7 * max(1.0, abs(best))
 
     pending = set(range(a, b + 1))
     best: float | None = None
@@ -733,9 +751,14 @@ def _diagnose(m: _Model) -> list[Reason]:
     """For each rule, the closest relaxation of it under which the other rules hold."""
     p = m.p
     reasons: list[Reason] = []
+    # The dominance fixing counts on the budget, count and caps it was derived from; each relaxation below
+    # lifts one of them, so it is off here.
+    m.pruned = np.zeros(m.n, dtype=bool)
     lb, ub = m.bounds()
     # Least budget.
-    x = m.solve(m.amount.copy(), m.constraints({"region", "max_per_challenge", "max_count"}), lb, ub)
+    x = m.solve(
+        m.amount.copy(), m.constraints({"region", "max_per_challenge", "max_count"}), lb, ub, budget=False
+    )
     if x is not None:
         need = int(round(float(m.amount @ x[: m.n])))
         if need > p.budget:
