@@ -497,6 +497,11 @@ def _now() -> float:
     return time.perf_counter()
 
 
+# The rank search's exact shortcuts (witness, necessary conditions, greedy completion); tests turn them off to
+# check the plain one-MILP-per-candidate search gives the same answer.
+_SHORTCUTS = True
+
+
 def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
     p = m.p
     lb, ub = m.bounds()
@@ -564,30 +569,64 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
             arr[i] = m.amount[i]
         suffix_min[r] = np.minimum.accumulate(arr[::-1])[::-1].tolist()
     forced_list = sorted(forced)
+    # Last unpruned index per (region, challenge): which challenges can still cover a region after i.
+    last: dict[str, dict[int | None, int]] = defaultdict(dict)
+    for j, c in enumerate(m.pool):
+        if not m.pruned[j]:
+            last[c.region][c.desafio_id] = j
+
+    def could_fit(i: int, spent: float, count: int, per_challenge: Counter[int], covered: set[str]) -> bool:
+        """Necessary conditions for a selection holding the ideas taken so far, i and the forced ideas ahead:
+        challenge caps, count, budget with the cheapest cover of the regions still uncovered, and a matching
+        of those regions to challenges with room left."""
+        ahead = [i] + [j for j in forced_list if j > i]
+        per = Counter(per_challenge)
+        cov = set(covered)
+        for j in ahead:
+            cov.add(m.pool[j].region)
+            if m.pool[j].desafio_id is not None:
+                per[m.pool[j].desafio_id] += 1
+        if cap is not None and any(v > cap for v in per.values()):
+            return False
+        uncovered = [r for r in m.required if r not in cov]
+        if p.max_count is not None and count + len(ahead) + len(uncovered) > p.max_count:
+            return False
+        need = spent + sum(m.amount[j] for j in ahead) + sum(suffix_min[r][i + 1] for r in uncovered)
+        if need > p.budget + 1e-6:
+            return False
+        if cap is None or not uncovered:
+            return True
+        # Each uncovered region needs its own idea ahead, from a challenge with room (or none).
+        options = {r: [d for d, j in last[r].items() if j > i] for r in uncovered}
+        room = {d: cap - per[d] for r in uncovered for d in options[r] if d is not None}
+        owner: dict[tuple[int, int], str] = {}  # (challenge, slot) -> region
+
+        def augment(r: str, seen: set[tuple[int, int]]) -> bool:
+            for d in options[r]:
+                if d is None:
+                    return True
+                for slot in range(min(room[d], len(uncovered))):
+                    key = (d, slot)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if key not in owner or augment(owner[key], seen):
+                        owner[key] = r
+                        return True
+            return False
+
+        return all(augment(r, set()) for r in uncovered)
+
     for i in range(m.n):
         c = m.pool[i]
-        if i in forced or witness[i] > 0.5:
+        if i in forced or (_SHORTCUTS and witness[i] > 0.5):
             take = True
         elif m.pruned[i]:
             take = False
         else:
-            take = True
-            d = c.desafio_id
-            if cap is not None and d is not None and per_challenge[d] + 1 > cap:
-                take = False
-            uncovered = [r for r in m.required if r not in covered and r != c.region]
-            if take and p.max_count is not None and count + 1 + len(uncovered) > p.max_count:
-                take = False
+            take = could_fit(i, spent, count, per_challenge, covered) if _SHORTCUTS else True
             if take:
-                # Forced candidates still ahead count towards the budget in full.
-                ahead = [j for j in forced_list if j > i]
-                ahead_forced = sum(m.amount[j] for j in ahead)
-                ahead_regions = {m.pool[j].region for j in ahead}
-                cover = sum(suffix_min[r][i + 1] for r in uncovered if r not in ahead_regions)
-                if spent + m.amount[i] + ahead_forced + cover > p.budget + 1e-6:
-                    take = False
-            if take:
-                x = complete(i, spent, count, per_challenge, covered)
+                x = complete(i, spent, count, per_challenge, covered) if _SHORTCUTS else None
                 if x is None:
                     lb[i] = 1.0
                     x = m.solve(zero, cons, lb, ub)
