@@ -9,15 +9,28 @@ least one selected; at most `max_per_challenge` selected per challenge (candidat
 capped); at most `max_count` selected; every `must_include` is in and every `must_exclude` out.
 
 Objectives (scores must be non-negative):
-- "total": maximise the sum of the selected scores (a knapsack with the rules).
+- "total": maximise the sum of the selected scores (a knapsack with the rules). Proven optimal, with no
+  relative gap: one MILP over every size of selection is hard for HiGHS (its relaxation funds a fraction of
+  one more idea), so the search splits on the number k of ideas selected. With the count fixed the
+  relaxation is tight; its bound z(k) is concave in k, so walking out from the relaxation's own count, best
+  bound first, and solving the MILP (gap 0) for each k whose bound could beat the best selection found
+  proves the optimum after a handful of solves. Scores with at most four decimals are solved as integers
+  (hundredths, ...), so a bound below best + 1 is a proof; others as floats, to HiGHS's tolerances.
 - "rank": lexicographic. Order the eligible candidates by (rank, id). A selection S beats T when, at the first
   candidate in that order where they differ, S holds it. The winner is unique: a lower-ranked idea is chosen
   only when no higher-ranked one left out could have been added with every rule still holding given the
   higher-ranked decisions. It is computed exactly by going down the order, fixing each candidate in when the
-  rules can still all be met (else out). A feasibility MILP is only solved when neither a kept witness
-  solution already contains the candidate (then it fits) nor a cheap necessary condition rules it out
-  (challenge full, count full, or budget short of the candidate plus the cheapest cover of the regions still
-  uncovered); both shortcuts are exact, so the result is the lexicographic optimum.
+  rules can still all be met (else out). A feasibility MILP is only solved when none of these exact
+  shortcuts decides: a kept witness selection already holds the candidate, or a plain completion (the
+  cheapest idea ahead for each region still uncovered) holds every rule (then it fits); or a necessary
+  condition fails (challenge or count full counting the forced ideas ahead, budget short of the candidate,
+  the forced ideas and the cheapest cover of the regions still uncovered, or no matching of those regions to
+  challenges with room left) (then it does not).
+
+Both objectives first fix out candidates that no optimum needs (see `_Model._dominated`). Amounts are exact
+integers: HiGHS's integrality tolerance could round a selection a few pesos over budget, so every MILP answer
+is re-checked in integer pesos and, when over, that set is cut off ("not all of these", valid for every
+selection) and the MILP solved again.
 
 Explanations. For every eligible candidate left out while a lower-priority one (lower score for "total",
 lower in the ranking for "rank") was chosen, we list the rules that block each single move that would improve
@@ -359,8 +372,8 @@ def solve_selection(
     problem: SelectionProblem, all_regions: Sequence[str] | None = None, time_limit: float | None = None
 ) -> SelectionResult:
     """Solve the committee's selection exactly; `all_regions` (codes) only feeds the note on regions without
-    an eligible idea. `time_limit` (seconds, "total" only) returns the best selection found when HiGHS has
-    not proven optimality by then, with `proven_optimal=False`."""
+    an eligible idea. `time_limit` (seconds, "total" only) returns the best selection found when the search
+    has not proven optimality by then, with `proven_optimal=False`."""
     m = _Model(problem, all_regions)
     notes = tuple(
         f"{region_name(r, r)} no tiene ideas elegibles: la regla regional cubre {len(m.required)} regiones."
