@@ -9,15 +9,28 @@ least one selected; at most `max_per_challenge` selected per challenge (candidat
 capped); at most `max_count` selected; every `must_include` is in and every `must_exclude` out.
 
 Objectives (scores must be non-negative):
-- "total": maximise the sum of the selected scores (a knapsack with the rules).
+- "total": maximise the sum of the selected scores (a knapsack with the rules). Proven optimal, with no
+  relative gap: one MILP over every size of selection is hard for HiGHS (its relaxation funds a fraction of
+  one more idea), so the search splits on the number k of ideas selected. With the count fixed the
+  relaxation is tight; its bound z(k) is concave in k, so walking out from the relaxation's own count, best
+  bound first, and solving the MILP (gap 0) for each k whose bound could beat the best selection found
+  proves the optimum after a handful of solves. Scores with at most four decimals are solved as integers
+  (hundredths, ...), so a bound below best + 1 is a proof; others as floats, to HiGHS's tolerances.
 - "rank": lexicographic. Order the eligible candidates by (rank, id). A selection S beats T when, at the first
   candidate in that order where they differ, S holds it. The winner is unique: a lower-ranked idea is chosen
   only when no higher-ranked one left out could have been added with every rule still holding given the
   higher-ranked decisions. It is computed exactly by going down the order, fixing each candidate in when the
-  rules can still all be met (else out). A feasibility MILP is only solved when neither a kept witness
-  solution already contains the candidate (then it fits) nor a cheap necessary condition rules it out
-  (challenge full, count full, or budget short of the candidate plus the cheapest cover of the regions still
-  uncovered); both shortcuts are exact, so the result is the lexicographic optimum.
+  rules can still all be met (else out). A feasibility MILP is only solved when none of these exact
+  shortcuts decides: a kept witness selection already holds the candidate, or a plain completion (the
+  cheapest idea ahead for each region still uncovered) holds every rule (then it fits); or a necessary
+  condition fails (challenge or count full counting the forced ideas ahead, budget short of the candidate,
+  the forced ideas and the cheapest cover of the regions still uncovered, or no matching of those regions to
+  challenges with room left) (then it does not).
+
+Both objectives first fix out candidates that no optimum needs (see `_Model._dominated`). Amounts are exact
+integers: HiGHS's integrality tolerance could round a selection a few pesos over budget, so every MILP answer
+is re-checked in integer pesos and, when over, that set is cut off ("not all of these", valid for every
+selection) and the MILP solved again.
 
 Explanations. For every eligible candidate left out while a lower-priority one (lower score for "total",
 lower in the ranking for "rank") was chosen, we list the rules that block each single move that would improve
@@ -38,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -149,6 +163,7 @@ class SelectionResult:
     message: str = ""
     explanations: tuple[Explanation, ...] = ()
     milp_solves: int = 0
+    lp_solves: int = 0  # relaxations solved for bounds ("total")
     proven_optimal: bool = True
     notes: tuple[str, ...] = field(default=())
 
@@ -198,6 +213,8 @@ class _Model:
                 by_challenge[c.desafio_id].append(i)
         self.by_challenge = dict(sorted(by_challenge.items()))
         self.solves = 0
+        self.lp_solves = 0
+        self.covers: list[list[int]] = []  # over-budget sets found by rounding, cut off
         self.unproven = False
         self.pruned = self._dominated()
 
@@ -244,7 +261,10 @@ class _Model:
         width = self.n + extra
         rows: list[tuple[dict[int, float], float, float]] = []
         if "budget" in rules:
-            rows.append(({i: self.amount[i] for i in range(self.n)}, -np.inf, float(self.p.budget)))
+            # Amounts and budget divided by the amounts' gcd (budget rounded down): the same integer points,
+            # with coefficients HiGHS's tolerances cannot blur.
+            g = math.gcd(*(int(a) for a in self.amount)) or 1
+            rows.append(({i: self.amount[i] / g for i in range(self.n)}, -np.inf, float(self.p.budget // g)))
         if "region" in rules:
             for members in self.by_region.values():
                 rows.append(({i: 1.0 for i in members}, 1.0, np.inf))
@@ -274,6 +294,10 @@ class _Model:
         a = csr_array((data, (ri, ci)), shape=(len(rows), width))
         return [LinearConstraint(a, [r[1] for r in rows], [r[2] for r in rows])]
 
+    def count_row(self, k: int) -> LinearConstraint:
+        """Exactly k selected."""
+        return LinearConstraint(csr_array(np.ones((1, self.n))), [float(k)], [float(k)])
+
     def solve(
         self,
         c: np.ndarray,
@@ -282,26 +306,46 @@ class _Model:
         ub: np.ndarray,
         integrality: np.ndarray | None = None,
         time_limit: float | None = None,
+        lp: bool = False,
+        budget: bool = True,
     ) -> np.ndarray | None:
+        """Solve; None when infeasible. `budget` says the constraints hold the budget row."""
         if len(c) == 0:  # nothing eligible: the empty selection breaks no rule
             return np.zeros(0)
-        self.solves += 1
+        if lp:
+            self.lp_solves += 1
+        else:
+            self.solves += 1
         if integrality is None:
             integrality = np.ones(len(c))
-        res = milp(
-            c,
-            constraints=constraints,
-            integrality=integrality,
-            bounds=Bounds(lb, ub),
-            options={"mip_rel_gap": 0.0, **({"time_limit": time_limit} if time_limit else {})},
-        )
-        if res.status == 1 and res.x is not None:
-            # Stopped by the time limit with a feasible point: usable, but not proven optimal.
-            self.unproven = True
+        options = {"mip_rel_gap": 0.0, **({"time_limit": time_limit} if time_limit else {})}
+        while True:
+            cuts = [self.cover_cuts(len(c))] if budget and self.covers else []
+            rows = constraints + cuts
+            res = milp(c, constraints=rows, integrality=integrality, bounds=Bounds(lb, ub), options=options)
+            if res.x is None or res.status not in (0, 1):
+                return None
+            if budget and not lp:
+                # HiGHS takes x = 1 - 1e-6 as 1: with amounts in pesos the rounded selection can exceed the
+                # budget by a few pesos. Such a set S is a cover (its exact total is over budget): no
+                # selection holds all of it, so "at most |S| - 1 of S" is valid. Cut it and re-solve.
+                picked = [i for i in range(self.n) if res.x[i] > 0.5]
+                if sum(self.pool[i].amount for i in picked) > self.p.budget:
+                    self.covers.append(picked)
+                    continue
+            if res.status == 1:
+                # Stopped by the time limit with a feasible point: usable, but not proven optimal.
+                self.unproven = True
             return res.x
-        if res.status != 0 or res.x is None:
-            return None
-        return res.x
+
+    def cover_cuts(self, width: int) -> LinearConstraint:
+        data, ri, ci = [], [], []
+        for r, members in enumerate(self.covers):
+            data += [1.0] * len(members)
+            ri += [r] * len(members)
+            ci += members
+        a = csr_array((data, (ri, ci)), shape=(len(self.covers), width))
+        return LinearConstraint(a, -np.inf, [len(s) - 1.0 for s in self.covers])
 
     def bounds(self, extra: int = 0, extra_ub: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
         lb = np.zeros(self.n + extra)
@@ -328,8 +372,8 @@ def solve_selection(
     problem: SelectionProblem, all_regions: Sequence[str] | None = None, time_limit: float | None = None
 ) -> SelectionResult:
     """Solve the committee's selection exactly; `all_regions` (codes) only feeds the note on regions without
-    an eligible idea. `time_limit` (seconds, "total" only) returns the best selection found when HiGHS has
-    not proven optimality by then, with `proven_optimal=False`."""
+    an eligible idea. `time_limit` (seconds, "total" only) returns the best selection found when the search
+    has not proven optimality by then, with `proven_optimal=False`."""
     m = _Model(problem, all_regions)
     notes = tuple(
         f"{region_name(r, r)} no tiene ideas elegibles: la regla regional cubre {len(m.required)} regiones."
@@ -347,10 +391,9 @@ def solve_selection(
     lb, ub = m.bounds()
     cons = m.constraints(ALL_RULES)
     if problem.objective == "total":
-        x = m.solve(-m.score, cons, lb, ub, time_limit=time_limit)
-        if x is None:
+        chosen = _solve_total(m, cons, time_limit)
+        if chosen is None:
             return _infeasible(m, _diagnose(m), common)
-        chosen = _picked(x, m.n)
     else:
         chosen = _solve_rank(m, cons)
         if chosen is None:
@@ -365,24 +408,168 @@ def solve_selection(
         regions_covered=tuple(sorted({m.pool[i].region for i in chosen})),
         explanations=_explain(m, chosen),
         milp_solves=m.solves,
+        lp_solves=m.lp_solves,
         proven_optimal=not m.unproven,
         message=f"Se seleccionan {len(chosen)} ideas por {format_clp(int(sum(m.amount[chosen])))}.",
         **common,
     )
 
 
+def _integral_weights(score: np.ndarray) -> np.ndarray | None:
+    """The scores times the least power of ten (up to 10^4) that makes every one an integer, or None.
+
+    With integer weights the objective of any selection is an integer, so a bound below best + 1 proves that
+    nothing better exists (and HiGHS detects the integral objective and prunes on it too)."""
+    for scale in (1, 10, 100, 1_000, 10_000):
+        w = np.round(score * scale)
+        if np.all(np.abs(score * scale - w) <= 1e-9 * np.maximum(1.0, w)) and float(w.sum()) < 2**50:
+            return w
+    return None
+
+
+def _solve_total(m: _Model, cons: list[LinearConstraint], time_limit: float | None) -> list[int] | None:
+    """Maximum score sum, proven, by splitting on the number of selected ideas k.
+
+    The knapsack's linear relaxation is weak (it funds a fraction of one more idea), so one MILP over every
+    size leaves HiGHS with a gap it cannot close in seconds. With the count fixed, sum x = k, the relaxation
+    is tight. Let z(k) be the LP bound with the count fixed: z is concave in k (parametric right-hand side),
+    and the LP without the count row peaks between floor and ceil of its own count. So we walk out from
+    that peak on both sides, best bound first, solving the MILP for each k (to gap 0) only while z(k) could
+    beat the best selection found; once the best bound left on both sides is no better, the best is optimal.
+    """
+    lb, ub = m.bounds()
+    if m.n == 0:
+        return []
+    deadline = None if time_limit is None else _now() + time_limit
+    w = _integral_weights(m.score)
+    integral = w is not None
+    if w is None:
+        w = m.score.copy()
+    lp = m.solve(-w, cons, lb, ub, integrality=np.zeros(m.n), lp=True)
+    if lp is None:
+        return None  # not even fractionally feasible
+    k_lo = len(m.forced)
+    k_hi = int(np.searchsorted(np.cumsum(np.sort(m.amount)), m.p.budget, side="right"))
+    k_hi = min(k_hi, m.n - int(m.pruned.sum()))
+    if m.p.max_count is not None:
+        k_hi = min(k_hi, m.p.max_count)
+    if k_lo > k_hi:
+        return None
+    # The LP's own count lies in [a, b]; bounds fall off monotonically left of a and right of b.
+    k_frac = float(lp[: m.n].sum())
+    a = min(max(math.floor(k_frac - 1e-6), k_lo), k_hi)
+    b = max(min(math.ceil(k_frac + 1e-6), k_hi), a)
+    bounds: dict[int, float | None] = {}
+
+    def bound(k: int) -> float | None:
+        if k < k_lo or k > k_hi:
+            return None
+        if k not in bounds:
+            x = m.solve(-w, cons + [m.count_row(k)], lb, ub, integrality=np.zeros(m.n), lp=True)
+            bounds[k] = None if x is None else float(w @ x[: m.n])
+        return bounds[k]
+
+    def beats(z: float, best: float | None) -> bool:
+        if best is None:
+            return True
+        # An integral objective can only improve by 1, and LP round-off is far below 0.5. Otherwise a k whose
+        # bound ties the best within round-off is still solved (each k at most once).
+        return z >= best + 0.5 if integral else z > best - 1e-7 * max(1.0, abs(best))
+
+    pending = set(range(a, b + 1))
+    best: float | None = None
+    chosen: list[int] | None = None
+    while True:
+        open_ = [(z, k) for k in pending if (z := bound(k)) is not None]
+        if not open_:
+            break
+        z, k = max(open_)
+        if not beats(z, best):
+            break  # by concavity no k left, pending or further out, is bounded any better
+        if deadline is not None and chosen is not None and _now() >= deadline:
+            m.unproven = True
+            break
+        pending.discard(k)
+        if k == a:
+            a -= 1
+            pending.add(a)
+        if k == b:
+            b += 1
+            pending.add(b)
+        remaining = None if deadline is None else max(deadline - _now(), 0.01)
+        x = m.solve(-w, cons + [m.count_row(k)], lb, ub, time_limit=remaining)
+        if x is None:
+            continue
+        value = float(w @ np.round(x[: m.n]))
+        if best is None or value > best:
+            best, chosen = value, _picked(x, m.n)
+    return chosen
+
+
+def _now() -> float:
+    return time.perf_counter()
+
+
+# The rank search's exact shortcuts (witness, necessary conditions, greedy completion); tests turn them off to
+# check the plain one-MILP-per-candidate search gives the same answer.
+_SHORTCUTS = True
+
+
 def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
     p = m.p
     lb, ub = m.bounds()
-    # A first witness that already leans towards the ranking, so fewer candidates need their own check.
-    weights = -(m.n - np.arange(m.n, dtype=float)) / max(m.n, 1)
-    witness = m.solve(weights, cons, lb, ub, time_limit=2.0)
-    m.unproven = False  # the witness only has to be feasible
+    forced = set(m.forced)
+    # Each region's members by amount, for the greedy completion (a cheap sufficient condition).
+    by_amount = {r: sorted(members, key=lambda j: (m.amount[j], j)) for r, members in m.by_region.items()}
+    cap = p.max_per_challenge
+
+    def complete(
+        i: int, spent: float, count: int, per_challenge: Counter[int], covered: set[str]
+    ) -> np.ndarray | None:
+        """A selection holding every idea taken so far, candidate i (when i >= 0), every forced idea ahead
+        and, for each region still uncovered, its cheapest idea ahead that fits its challenge's cap; or
+        None when that simple completion breaks a rule (the MILP then decides)."""
+        x = np.zeros(m.n)
+        x[: max(i, 0)] = lb[: max(i, 0)] > 0.5  # decided in so far
+        per = Counter(per_challenge)
+        cov = set(covered)
+        ahead = [j for j in m.forced if j > i]
+        if i >= 0:
+            ahead.insert(0, i)
+        for j in ahead:
+            x[j] = 1.0
+            spent += m.amount[j]
+            count += 1
+            cov.add(m.pool[j].region)
+            d = m.pool[j].desafio_id
+            if d is not None:
+                per[d] += 1
+        if cap is not None and any(v > cap for v in per.values()):
+            return None
+        for r in m.required:
+            if r in cov:
+                continue
+            for j in by_amount[r]:
+                d = m.pool[j].desafio_id
+                if j > i and not m.pruned[j] and x[j] < 0.5 and (cap is None or d is None or per[d] < cap):
+                    x[j] = 1.0
+                    spent += m.amount[j]
+                    count += 1
+                    if d is not None:
+                        per[d] += 1
+                    break
+            else:
+                return None
+        if spent > p.budget or (p.max_count is not None and count > p.max_count):
+            return None
+        return x
+
+    zero = np.zeros(m.n)
+    witness = complete(-1, 0.0, 0, Counter(), set())
     if witness is None:
-        witness = m.solve(np.zeros(m.n), cons, lb, ub)
+        witness = m.solve(zero, cons, lb, ub)
     if witness is None:
         return None
-    zero = np.zeros(m.n)
     spent = 0.0
     count = 0
     per_challenge: Counter[int] = Counter()
@@ -394,38 +581,68 @@ def _solve_rank(m: _Model, cons: list[LinearConstraint]) -> list[int] | None:
         for i in members:
             arr[i] = m.amount[i]
         suffix_min[r] = np.minimum.accumulate(arr[::-1])[::-1].tolist()
-    forced = set(m.forced)
+    forced_list = sorted(forced)
+    # Last unpruned index per (region, challenge): which challenges can still cover a region after i.
+    last: dict[str, dict[int | None, int]] = defaultdict(dict)
+    for j, c in enumerate(m.pool):
+        if not m.pruned[j]:
+            last[c.region][c.desafio_id] = j
+
+    def could_fit(i: int, spent: float, count: int, per_challenge: Counter[int], covered: set[str]) -> bool:
+        """Necessary conditions for a selection holding the ideas taken so far, i and the forced ideas ahead:
+        challenge caps, count, budget with the cheapest cover of the regions still uncovered, and a matching
+        of those regions to challenges with room left."""
+        ahead = [i] + [j for j in forced_list if j > i]
+        per = Counter(per_challenge)
+        cov = set(covered)
+        for j in ahead:
+            cov.add(m.pool[j].region)
+            if m.pool[j].desafio_id is not None:
+                per[m.pool[j].desafio_id] += 1
+        if cap is not None and any(v > cap for v in per.values()):
+            return False
+        uncovered = [r for r in m.required if r not in cov]
+        if p.max_count is not None and count + len(ahead) + len(uncovered) > p.max_count:
+            return False
+        need = spent + sum(m.amount[j] for j in ahead) + sum(suffix_min[r][i + 1] for r in uncovered)
+        if need > p.budget + 1e-6:
+            return False
+        if cap is None or not uncovered:
+            return True
+        # Each uncovered region needs its own idea ahead, from a challenge with room (or none).
+        options = {r: [d for d, j in last[r].items() if j > i] for r in uncovered}
+        room = {d: cap - per[d] for r in uncovered for d in options[r] if d is not None}
+        owner: dict[tuple[int, int], str] = {}  # (challenge, slot) -> region
+
+        def augment(r: str, seen: set[tuple[int, int]]) -> bool:
+            for d in options[r]:
+                if d is None:
+                    return True
+                for slot in range(min(room[d], len(uncovered))):
+                    key = (d, slot)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    if key not in owner or augment(owner[key], seen):
+                        owner[key] = r
+                        return True
+            return False
+
+        return all(augment(r, set()) for r in uncovered)
+
     for i in range(m.n):
         c = m.pool[i]
-        if i in forced or witness[i] > 0.5:
+        if i in forced or (_SHORTCUTS and witness[i] > 0.5):
             take = True
         elif m.pruned[i]:
             take = False
         else:
-            take = True
-            d = c.desafio_id
-            if (
-                p.max_per_challenge is not None
-                and d is not None
-                and per_challenge[d] + 1 > p.max_per_challenge
-            ):
-                take = False
-            uncovered = [r for r in m.required if r not in covered and r != c.region]
-            if take and p.max_count is not None and count + 1 + len(uncovered) > p.max_count:
-                take = False
+            take = could_fit(i, spent, count, per_challenge, covered) if _SHORTCUTS else True
             if take:
-                # Forced candidates still ahead count towards the budget in full.
-                ahead_forced = sum(m.amount[j] for j in forced if j > i)
-                cover = sum(
-                    suffix_min[r][i + 1]
-                    for r in uncovered
-                    if not any(j > i and m.pool[j].region == r for j in forced)
-                )
-                if spent + m.amount[i] + ahead_forced + cover > p.budget + 1e-6:
-                    take = False
-            if take:
-                lb[i] = 1.0
-                x = m.solve(zero, cons, lb, ub)
+                x = complete(i, spent, count, per_challenge, covered) if _SHORTCUTS else None
+                if x is None:
+                    lb[i] = 1.0
+                    x = m.solve(zero, cons, lb, ub)
                 if x is None:
                     take = False
                 else:
@@ -586,9 +803,14 @@ def _diagnose(m: _Model) -> list[Reason]:
     """For each rule, the closest relaxation of it under which the other rules hold."""
     p = m.p
     reasons: list[Reason] = []
+    # The dominance fixing counts on the budget, count and caps it was derived from; each relaxation below
+    # lifts one of them, so it is off here.
+    m.pruned = np.zeros(m.n, dtype=bool)
     lb, ub = m.bounds()
     # Least budget.
-    x = m.solve(m.amount.copy(), m.constraints({"region", "max_per_challenge", "max_count"}), lb, ub)
+    x = m.solve(
+        m.amount.copy(), m.constraints({"region", "max_per_challenge", "max_count"}), lb, ub, budget=False
+    )
     if x is not None:
         need = int(round(float(m.amount @ x[: m.n])))
         if need > p.budget:
