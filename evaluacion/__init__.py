@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
         comite_conflictos,
         comite_models,
         comite_ranking_views,
+        comite_seed,
         labels,
         lead_views,
         models,
@@ -93,4 +94,5 @@ def init_app(app: Flask) -> None:
     # The guard: a call leaves `evaluacion` only with every assignment scored or released.
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
+    comite_seed.connect()  # and a call in the committee phase with 300 scored candidates
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
