@@ -288,3 +288,13 @@ def test_a_lead_reads_but_declares_nothing_and_sees_only_their_regions(
     assert lead.get(detail_url(call, b)).status_code == 404
     table = lead.get(url(call)).get_data(as_text=True).split("<tbody>")[1]
     assert a.title in table and b.title not in table
+
+
+def test_a_committee_member_starts_at_the_committee_pages(login_as: Any, make_user: Any) -> None:
+    client = login_as(make_user(Role.COMITE))
+    start = client.get("/inicio")  # one card: straight to it
+    assert start.status_code == 302 and start.headers["Location"] == "/comite/"
+    page = client.get("/comite/").get_data(as_text=True)
+    assert 'href="/comite/"' in page  # the menu link
+    both = login_as(make_user(Role.COMITE, Role.MENTOR)).get("/inicio").get_data(as_text=True)
+    assert "Comité de selección" in both and "Cuando sesione el comité" not in both
