@@ -542,3 +542,40 @@ def test_hostile_input_gets_a_4xx(client: Any, votacion: Callable[..., Votacion]
         302,
         404,
     )
+
+
+# --- performance -------------------------------------------------------------------------------------
+
+
+def test_the_lead_pages_take_a_fixed_number_of_queries(
+    app: Any, login_as: Callable[..., Any], votacion: Callable[..., Votacion],
+    make_postulacion: Callable[..., Any], make_organizacion: Callable[..., Any],
+) -> None:
+    from convocatorias.models import EstadoPostulacion
+
+    v = votacion(n=3, enter=False)
+    lead = login_as(Role.ENCARGADO_TECNICO, convocatoria_id=v.convocatoria.id)
+    statements: list[str] = []
+
+    def counter(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    url = f"/gestion/votacion/{v.convocatoria.id}/preseleccion"
+    lead.get(url)  # warm up
+
+    def queries() -> int:
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            assert lead.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+        return len(statements)
+
+    few = queries()
+    desafio = v.escenario.postulaciones[0].desafio
+    for _ in range(15):
+        make_postulacion(desafio, make_organizacion(), status=EstadoPostulacion.ADMISIBLE)
+    ops.publish_shortlist(v.admin, v.convocatoria)
+    db.session.commit()
+    assert queries() == few
