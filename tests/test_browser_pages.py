@@ -134,7 +134,7 @@ SKIPPED: dict[str, str] = {
     "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
-    "votacion.vote": "needs a call in its vote (demo data of the vote); tests/evaluacion/test_browser_votacion.py",
+    "votacion.vote": "needs a call in its vote; see tests/evaluacion/test_browser_votacion.py",
     "votacion.confirm": "needs a token from an e-mail; checked in tests/evaluacion/test_browser_votacion.py",
 }
 
