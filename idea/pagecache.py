@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
+ALL = "all"  # every cached page depends on it: `clear()` bumps it
 PUBLIC = "public"  # the scope of everything the public pages show about calls and their challenges
 DEFAULT_TTL = 60
 LOCAL_MAX_ENTRIES = 256
@@ -99,11 +100,6 @@ class _Memory:
     def put(self, key: str, entry: Entry, ttl: int) -> None:
         return None
 
-    def clear(self) -> None:
-        with self.lock:
-            self.versions.clear()
-
-
 class _Redis:
     def __init__(self, url: str, prefix: str) -> None:
         from redis import Redis
@@ -125,11 +121,6 @@ class _Redis:
 
     def put(self, key: str, entry: Entry, ttl: int) -> None:
         self.redis.set(f"{self.prefix}p:{key}", entry.to_json(), ex=max(1, ttl))
-
-    def clear(self) -> None:
-        keys = list(self.redis.scan_iter(f"{self.prefix}*", count=500))
-        if keys:
-            self.redis.delete(*keys)
 
 
 class PageCache:
@@ -203,10 +194,7 @@ class PageCache:
     def clear(self) -> None:
         with self.lock:
             self.local.clear()
-        try:
-            self._guard("clear", self.store.clear)
-        except _Unavailable:
-            pass
+        self.bump(ALL)
 
 
 class _Unavailable(Exception):
@@ -305,6 +293,10 @@ def anonymous_request() -> bool:
         return False
     if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
         return False
+    if "_login_user" not in g:
+        # Known anonymous without asking Flask-Login to load a user: its session protection would touch
+        # the session (and send it back as a cookie) on every request.
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     return not current_user.is_authenticated
 
 
@@ -379,7 +371,7 @@ def cached(
             cache = _cache()
             if cache is None or not cache.enabled or not anonymous_request():
                 return view(**kwargs)
-            names = list(scopes(**kwargs))
+            names = [ALL, *scopes(**kwargs)]
             try:
                 versions = cache.versions(names)
                 key = _key(names, versions, variant(**kwargs) if variant else "", query)
