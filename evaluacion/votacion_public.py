@@ -294,5 +294,13 @@ def _share_links(url: str, text: str, title: str) -> list[tuple[str, str]]:
     ]
 
 
+def _on_vote_counted(_sender: Any, convocatoria_id: int, **_kwargs: Any) -> None:
+    # The vote operation moves the counter in SQL: its pages are rendered afresh once the vote commits.
+    pagecache.bump_on_commit(pagecache.votes_scope(convocatoria_id))
+
+
 def init_app(app: Any) -> None:
+    from evaluacion import votacion
+
     app.register_blueprint(bp)
+    votacion.vote_counted.connect(_on_vote_counted, weak=False)

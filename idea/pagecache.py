@@ -5,8 +5,9 @@ VERSION of each scope it depends on ("public": every published call; "votos:<id>
 call). `bump(scope)` increments a version: every page that depends on it is rendered afresh at its next
 request (old entries are never read again and expire). Versions and pages live in Redis when REDIS_URL is
 configured (shared by every web process), else in this process's memory (with a size cap). Each process
-also keeps the pages it served recently in memory, keyed by the versions, so a hit costs one small Redis
-round trip (the versions).
+also keeps the pages it served recently in memory, keyed by the versions, and trusts the versions it read
+for PAGECACHE_VERSION_TTL seconds (default 1): a hit usually costs no Redis round trip at all, and a bump
+made by another process shows within that second (a bump of this process shows at once).
 
 Only anonymous visitors are served from the cache (no session user, no remember cookie, no flash message
 waiting); a logged-in person always gets a freshly rendered page. The only per-visitor content of a public
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 ALL = "all"  # every cached page depends on it: `clear()` bumps it
 PUBLIC = "public"  # the scope of everything the public pages show about calls and their challenges
 DEFAULT_TTL = 60
+DEFAULT_VERSION_TTL = 1.0
 LOCAL_MAX_ENTRIES = 256
 MEMORY_MAX_ENTRIES = 1024
 REDIS_RETRY_SECONDS = 5.0
@@ -104,7 +106,7 @@ class _Redis:
     def __init__(self, url: str, prefix: str) -> None:
         from redis import Redis
 
-        self.redis = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5,
+        self.redis = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1,
                                     health_check_interval=30)
         self.prefix = prefix
 
@@ -137,6 +139,10 @@ class PageCache:
         self.local_max = MEMORY_MAX_ENTRIES if isinstance(self.store, _Memory) else LOCAL_MAX_ENTRIES
         self.lock = threading.Lock()
         self.down_until = 0.0
+        # How long this process trusts the versions it read from Redis: a bump made by another process
+        # shows here at most this late (a bump made by this process shows at once).
+        self.version_ttl = float(app.config.get("PAGECACHE_VERSION_TTL", DEFAULT_VERSION_TTL))
+        self.known: dict[tuple[str, ...], tuple[float, list[int]]] = {}
 
     # --- store access, never failing the request ---------------------------------------------------------
 
@@ -151,9 +157,21 @@ class PageCache:
             raise _Unavailable from exc
 
     def versions(self, scopes: list[str]) -> list[int]:
-        return list(self._guard("versions", lambda: self.store.get_versions(scopes)))
+        if isinstance(self.store, _Memory) or self.version_ttl <= 0:
+            return list(self._guard("versions", lambda: self.store.get_versions(scopes)))
+        key = tuple(scopes)
+        now = time.monotonic()
+        known = self.known.get(key)
+        if known is not None and known[0] > now:
+            return known[1]
+        versions = list(self._guard("versions", lambda: self.store.get_versions(scopes)))
+        if len(self.known) > 10_000:
+            self.known.clear()
+        self.known[key] = (now + self.version_ttl, versions)
+        return versions
 
     def bump(self, scope: str) -> None:
+        self.known.clear()
         try:
             self._guard("bump", lambda: self.store.bump(scope))
         except _Unavailable:
