@@ -95,57 +95,133 @@ def seed(env: dict[str, str]) -> dict[str, object]:
         now = utcnow()
         owner = User(email="owner@bench.cl", name="Owner", email_confirmed_at=now)
         call = Convocatoria(
-            slug="votacion-bench", title="Convocatoria en votación", year=2026, summary="Ideas contra la pobreza",
-            description="Descripción. " * 40, rules="Bases. " * 40,
-            total_budget=650_000_000, min_amount=20_000_000, max_amount=30_000_000,
-            fase=Fase.VOTACION, published_at=now - timedelta(days=60),
-            submissions_open_at=now - timedelta(days=60), submissions_close_at=now - timedelta(days=30),
-            vote_open_at=now - timedelta(days=1), vote_close_at=now + timedelta(days=6),
+            slug="votacion-bench",
+            title="Convocatoria en votación",
+            year=2026,
+            summary="Ideas contra la pobreza",
+            description="Descripción. " * 40,
+            rules="Bases. " * 40,
+            total_budget=650_000_000,
+            min_amount=20_000_000,
+            max_amount=30_000_000,
+            fase=Fase.VOTACION,
+            published_at=now - timedelta(days=60),
+            submissions_open_at=now - timedelta(days=60),
+            submissions_close_at=now - timedelta(days=30),
+            vote_open_at=now - timedelta(days=1),
+            vote_close_at=now + timedelta(days=6),
         )
         db.session.add_all([owner, call])
         db.session.flush()
-        desafios = [Desafio(convocatoria_id=call.id, title=f"Desafío {i}", problem="Problema " * 30, position=i)
-                    for i in range(6)]
-        orgs = [Organizacion(owner_id=owner.id, name=f"Org {i}",
-                             rut=f"{70_000_000 + i}-{compute_check_digit(70_000_000 + i)}",
-                             tipo=TipoOrganizacion.SIN_FINES_DE_LUCRO, region=REGIONS[i % 16].code,
-                             comuna="Comuna") for i in range(30)]
+        desafios = [
+            Desafio(convocatoria_id=call.id, title=f"Desafío {i}", problem="Problema " * 30, position=i)
+            for i in range(6)
+        ]
+        orgs = [
+            Organizacion(
+                owner_id=owner.id,
+                name=f"Org {i}",
+                rut=f"{70_000_000 + i}-{compute_check_digit(70_000_000 + i)}",
+                tipo=TipoOrganizacion.SIN_FINES_DE_LUCRO,
+                region=REGIONS[i % 16].code,
+                comuna="Comuna",
+            )
+            for i in range(30)
+        ]
         db.session.add_all(desafios + orgs)
         db.session.flush()
-        db.session.add(ConfiguracionVotacion(convocatoria_id=call.id, show_counts=True, published_at=now,
-                                             max_votes_per_person=1))
-        rows = [dict(convocatoria_id=call.id, desafio_id=desafios[i % 6].id, organizacion_id=orgs[i % 30].id,
-                     created_by_id=owner.id, status=EstadoPostulacion.ENVIADA, folio_number=i + 1,
-                     folio=f"IDEA-2026-{i + 1:05d}", title=f"Idea para la comunidad número {i}",
-                     problem="Problema " * 40, solution="Solución " * 40, beneficiaries="Familias",
-                     region=orgs[i % 30].region, comuna="Comuna", maturity=Madurez.IDEA_CLARA,
-                     coproduction="Talleres", requested_amount=25_000_000, team="Equipo", version=1,
-                     submitted_at=now, created_at=now, updated_at=now) for i in range(IDEAS)]
+        db.session.add(
+            ConfiguracionVotacion(
+                convocatoria_id=call.id, show_counts=True, published_at=now, max_votes_per_person=1
+            )
+        )
+        rows = [
+            dict(
+                convocatoria_id=call.id,
+                desafio_id=desafios[i % 6].id,
+                organizacion_id=orgs[i % 30].id,
+                created_by_id=owner.id,
+                status=EstadoPostulacion.ENVIADA,
+                folio_number=i + 1,
+                folio=f"IDEA-2026-{i + 1:05d}",
+                title=f"Idea para la comunidad número {i}",
+                problem="Problema " * 40,
+                solution="Solución " * 40,
+                beneficiaries="Familias",
+                region=orgs[i % 30].region,
+                comuna="Comuna",
+                maturity=Madurez.IDEA_CLARA,
+                coproduction="Talleres",
+                requested_amount=25_000_000,
+                team="Equipo",
+                version=1,
+                submitted_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+            for i in range(IDEAS)
+        ]
         db.session.execute(sa.insert(Postulacion), rows)
         ids = db.session.scalars(sa.select(Postulacion.id).order_by(Postulacion.id)).all()
-        db.session.execute(sa.insert(Preseleccion), [
-            dict(convocatoria_id=call.id, postulacion_id=pid, summary="Un resumen público de la idea. " * 6,
-                 vote_count=0, internal_score=50.0, created_at=now) for pid in ids])
+        db.session.execute(
+            sa.insert(Preseleccion),
+            [
+                dict(
+                    convocatoria_id=call.id,
+                    postulacion_id=pid,
+                    summary="Un resumen público de la idea. " * 6,
+                    vote_count=0,
+                    internal_score=50.0,
+                    created_at=now,
+                )
+                for pid in ids
+            ],
+        )
         presel = db.session.scalars(sa.select(Preseleccion.id).order_by(Preseleccion.id)).all()
-        db.session.execute(sa.insert(Votante), [
-            dict(convocatoria_id=call.id, rut_hash=hashlib.sha256(f"v{i}".encode()).hexdigest(),
-                 email=f"v{i}@correo.cl", email_domain="correo.cl", created_at=now) for i in range(TOKENS)])
+        db.session.execute(
+            sa.insert(Votante),
+            [
+                dict(
+                    convocatoria_id=call.id,
+                    rut_hash=hashlib.sha256(f"v{i}".encode()).hexdigest(),
+                    email=f"v{i}@correo.cl",
+                    email_domain="correo.cl",
+                    created_at=now,
+                )
+                for i in range(TOKENS)
+            ],
+        )
         votantes = db.session.scalars(sa.select(Votante.id).order_by(Votante.id)).all()
         raw_tokens = [secrets.token_urlsafe(32) for _ in range(TOKENS)]
-        db.session.execute(sa.insert(SolicitudVoto), [
-            dict(convocatoria_id=call.id, preseleccion_id=presel[i % len(presel)], votante_id=votantes[i],
-                 token_hash=votacion.token_hash(raw_tokens[i]), network_hash="", created_at=now,
-                 expires_at=now + timedelta(hours=24)) for i in range(TOKENS)])
+        db.session.execute(
+            sa.insert(SolicitudVoto),
+            [
+                dict(
+                    convocatoria_id=call.id,
+                    preseleccion_id=presel[i % len(presel)],
+                    votante_id=votantes[i],
+                    token_hash=votacion.token_hash(raw_tokens[i]),
+                    network_hash="",
+                    created_at=now,
+                    expires_at=now + timedelta(hours=24),
+                )
+                for i in range(TOKENS)
+            ],
+        )
         db.session.commit()
         signed = [votacion.sign_token(token) for token in raw_tokens]
-        result = {"slug": call.slug, "idea": presel[17], "tokens": signed,
-                  "counted_before": db.session.scalar(sa.select(sa.func.sum(Preseleccion.vote_count)))}
+        result = {
+            "slug": call.slug,
+            "idea": presel[17],
+            "tokens": signed,
+            "counted_before": db.session.scalar(sa.select(sa.func.sum(Preseleccion.vote_count))),
+        }
         db.session.remove()
         db.engine.dispose()
     return result
 
 
-# --- the client -------------------------------------------------------------------------------------------------
+# --- the client ---------------------------------------------------------------------------------------------
 
 
 class Conn:
@@ -154,15 +230,18 @@ class Conn:
         self.writer: asyncio.StreamWriter | None = None
         self.cookie = ""
 
-    async def request(self, method: str, path: str, body: bytes = b"", headers: str = "") -> tuple[int, bytes, str]:
+    async def request(
+        self, method: str, path: str, body: bytes = b"", headers: str = ""
+    ) -> tuple[int, bytes, str]:
         for attempt in range(2):
             if self.writer is None:
                 self.reader, self.writer = await asyncio.open_connection("127.0.0.1", PORT)
             extra = f"Cookie: {self.cookie}\r\n" if self.cookie else ""
             if body:
                 extra += f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n"
-            self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: fondoidea.example\r\n{extra}{headers}\r\n".encode()
-                              + body)
+            self.writer.write(
+                f"{method} {path} HTTP/1.1\r\nHost: fondoidea.example\r\n{extra}{headers}\r\n".encode() + body
+            )
             try:
                 assert self.reader is not None
                 head = await self.reader.readuntil(b"\r\n\r\n")
@@ -241,7 +320,8 @@ def confirm(tokens: list[str]):
             status, data, head = await conn.request("GET", f"/votar/confirmar/{queue[-1]}")
             cookie = re.search(r"(?im)^set-cookie:\s*(session=[^;]+)", head)
             token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', data) or re.search(
-                rb'name="csrf_token" value="([^"]+)"', data)
+                rb'name="csrf_token" value="([^"]+)"', data
+            )
             if status != 200 or not cookie or not token:
                 return False
             conn.cookie = cookie.group(1)
@@ -262,9 +342,20 @@ def main() -> None:
     try:
         data = seed(env)
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "-b", f"127.0.0.1:{PORT}",
-             "--log-level", "warning", "idea:create_app('production', VOTE_LIMIT_CONFIRM_IP='100000 per minute')"],
-            cwd=ROOT, env=env,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(WORKERS),
+                "-b",
+                f"127.0.0.1:{PORT}",
+                "--log-level",
+                "warning",
+                "idea:create_app('production', VOTE_LIMIT_CONFIRM_IP='100000 per minute')",
+            ],
+            cwd=ROOT,
+            env=env,
         )
         for _ in range(100):
             try:
@@ -283,12 +374,23 @@ def main() -> None:
             ("call", get(f"/convocatorias/{slug}")),
             ("home", get("/")),
         ]
+        # Untimed: every worker loads its templates and connections and the caches fill (a cold worker on a
+        # busy machine takes seconds for its first page).
+        global CONNECTIONS
+        timed_connections, CONNECTIONS = CONNECTIONS, 8
+        for label, make in endpoints:
+            if label != "confirm":
+                asyncio.run(drive(make, 2.0, warmup=0.0))
+        CONNECTIONS = timed_connections
         results = {}
         for label, make in endpoints:
             results[label] = asyncio.run(drive(make, seconds))
             r = results[label]
-            print(f"{label:8s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
-                  f"  ({r['requests']} requests, {r['errors']} not 200)", flush=True)
+            print(
+                f"{label:8s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
+                f"  ({r['requests']} requests, {r['errors']} not 200)",
+                flush=True,
+            )
         engine = sa.create_engine(db_url)
         with engine.connect() as conn:
             counted = conn.execute(sa.text("SELECT count(*) FROM voto")).scalar()
@@ -297,14 +399,20 @@ def main() -> None:
         print(f"votes counted: {counted}, sum of counters: {total}")
         trivial = results["trivial"]["rps"]
         summary = {f"rps_{k}": round(v["rps"], 1) for k, v in results.items()}
-        summary.update({
-            "p99_page_ms": round(results["page"]["p99_ms"], 1),
-            "p50_page_ms": round(results["page"]["p50_ms"], 1),
-            "ratios": {k: round(v["rps"] / trivial, 2) for k, v in results.items() if k != "trivial"},
-            "errors": {k: v["errors"] for k, v in results.items()},
-            "votes_counted": counted, "counters_sum": total,
-            "workers": WORKERS, "connections": CONNECTIONS, "seconds": seconds, "ideas": IDEAS,
-        })
+        summary.update(
+            {
+                "p99_page_ms": round(results["page"]["p99_ms"], 1),
+                "p50_page_ms": round(results["page"]["p50_ms"], 1),
+                "ratios": {k: round(v["rps"] / trivial, 2) for k, v in results.items() if k != "trivial"},
+                "errors": {k: v["errors"] for k, v in results.items()},
+                "votes_counted": counted,
+                "counters_sum": total,
+                "workers": WORKERS,
+                "connections": CONNECTIONS,
+                "seconds": seconds,
+                "ideas": IDEAS,
+            }
+        )
         print(json.dumps(summary))
     finally:
         if server is not None:

@@ -20,7 +20,9 @@ bp.add_app_template_filter(queries.region_names, "region_names")
 bp.add_app_template_filter(queries.fase_label, "fase_label")
 
 # Everything these pages show comes from these tables: a committed change to any of them renders them afresh.
-pagecache.watch_models(pagecache.PUBLIC, Convocatoria, Desafio, DesafioRegion, GrupoVulnerable, IndicadorLineaBase)
+pagecache.watch_models(
+    pagecache.PUBLIC, Convocatoria, Desafio, DesafioRegion, GrupoVulnerable, IndicadorLineaBase
+)
 
 
 def _public_scope(**_kwargs: Any) -> list[str]:

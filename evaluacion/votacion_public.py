@@ -29,8 +29,8 @@ from convocatorias.queries import is_public
 from evaluacion.votacion_models import ConfiguracionVotacion, Preseleccion, Voto
 from idea import chile, pagecache
 from idea.extensions import db
-from idea.mail import external_url
 from idea.forms import FilterForm
+from idea.mail import external_url
 from idea.params import choice_param, id_param, page_param, text_param
 from idea.permissions import PUBLIC, access
 from idea.search import contains_text
@@ -90,7 +90,7 @@ class Pages:
         return self.page + 1
 
 
-# --- the state of the vote -------------------------------------------------------------------------------
+# --- the state of the vote ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def _position(seed: int, preseleccion_id: int) -> bytes:
     return hashlib.blake2b(f"{seed}:{preseleccion_id}".encode(), digest_size=8).digest()
 
 
-# --- cards -----------------------------------------------------------------------------------------------------
+# --- cards --------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -177,12 +177,24 @@ class Card:
     votes: int
 
 
-def _card_rows(call_id: int, *, region: str | None = None, desafio_id: int | None = None, q: str = "",
-               preseleccion_id: int | None = None) -> list[Card]:
+def _card_rows(
+    call_id: int,
+    *,
+    region: str | None = None,
+    desafio_id: int | None = None,
+    q: str = "",
+    preseleccion_id: int | None = None,
+) -> list[Card]:
     """The shortlist's cards in one query (plain columns, the counter read from Preseleccion)."""
     stmt = (
-        sa.select(Preseleccion.id, Postulacion.title, Desafio.title, Postulacion.region, Preseleccion.summary,
-                  Preseleccion.vote_count)
+        sa.select(
+            Preseleccion.id,
+            Postulacion.title,
+            Desafio.title,
+            Postulacion.region,
+            Preseleccion.summary,
+            Preseleccion.vote_count,
+        )
         .join(Postulacion, Postulacion.id == Preseleccion.postulacion_id)
         .join(Desafio, Desafio.id == Postulacion.desafio_id)
         .where(Preseleccion.convocatoria_id == call_id)
@@ -196,8 +208,14 @@ def _card_rows(call_id: int, *, region: str | None = None, desafio_id: int | Non
     if preseleccion_id is not None:
         stmt = stmt.where(Preseleccion.id == preseleccion_id)
     return [
-        Card(id=row[0], title=row[1], desafio=row[2], region=chile.region_name(row[3] or "", default=""),
-             summary=row[4] or "", votes=row[5] or 0)
+        Card(
+            id=row[0],
+            title=row[1],
+            desafio=row[2],
+            region=chile.region_name(row[3] or "", default=""),
+            summary=row[4] or "",
+            votes=row[5] or 0,
+        )
         for row in db.session.execute(stmt)
     ]
 
@@ -209,8 +227,10 @@ def _region_codes(call_id: int) -> list[str]:
         .where(Preseleccion.convocatoria_id == call_id, Postulacion.region.is_not(None))
         .distinct()
     )
-    return sorted((c for c in codes if c), key=lambda code: [r.code for r in chile.REGIONS].index(code)
-                  if code in chile.REGIONS_BY_CODE else 99)
+    return sorted(
+        (c for c in codes if c),
+        key=lambda code: [r.code for r in chile.REGIONS].index(code) if code in chile.REGIONS_BY_CODE else 99,
+    )
 
 
 def _vote_url(slug: str, preseleccion_id: int) -> str:
@@ -225,9 +245,13 @@ def _vote_url(slug: str, preseleccion_id: int) -> str:
 @pagecache.cached(_scopes, query=("region", "desafio", "q", "page"), variant=_variant)
 def index(slug: str) -> Any:
     call, config = _load_call(slug)
-    desafios = list(db.session.scalars(
-        sa.select(Desafio).where(Desafio.convocatoria_id == call.id).order_by(Desafio.position, Desafio.id)
-    ))
+    desafios = list(
+        db.session.scalars(
+            sa.select(Desafio)
+            .where(Desafio.convocatoria_id == call.id)
+            .order_by(Desafio.position, Desafio.id)
+        )
+    )
     region_codes = _region_codes(call.id)
     region = choice_param("region", region_codes)
     desafio_id = id_param("desafio")
@@ -239,13 +263,17 @@ def index(slug: str) -> Any:
     cards.sort(key=lambda card: _position(seed, card.id))
     pages = max(1, -(-len(cards) // PER_PAGE))
     page = min(page_param(), pages)
-    shown = cards[(page - 1) * PER_PAGE: page * PER_PAGE]
+    shown = cards[(page - 1) * PER_PAGE : page * PER_PAGE]
     filters = {"region": region, "desafio": desafio_id, "q": q}
-    form = VotacionFilterForm(formdata=None, data={"q": q, "region": region or "", "desafio": str(desafio_id or "")})
+    form = VotacionFilterForm(
+        formdata=None, data={"q": q, "region": region or "", "desafio": str(desafio_id or "")}
+    )
     form.region.choices = [("", pgettext("filter over a feminine noun", "All"))] + [
-        (code, chile.region_name(code)) for code in region_codes]
+        (code, chile.region_name(code)) for code in region_codes
+    ]
     form.desafio.choices = [("", pgettext("filter over a masculine noun", "All"))] + [
-        (str(d.id), d.title) for d in desafios]
+        (str(d.id), d.title) for d in desafios
+    ]
     return render_template(
         "evaluacion/votacion_publica/index.html",
         convocatoria=call,

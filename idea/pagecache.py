@@ -27,6 +27,7 @@ time-dependent text ("closes in 2 hours") can get.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -102,12 +103,14 @@ class _Memory:
     def put(self, key: str, entry: Entry, ttl: int) -> None:
         return None
 
+
 class _Redis:
     def __init__(self, url: str, prefix: str) -> None:
         from redis import Redis
 
-        self.redis = Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1,
-                                    health_check_interval=30)
+        self.redis = Redis.from_url(
+            url, socket_connect_timeout=0.5, socket_timeout=1, health_check_interval=30
+        )
         self.prefix = prefix
 
     def get_versions(self, scopes: list[str]) -> list[int]:
@@ -197,10 +200,8 @@ class PageCache:
 
     def put(self, key: str, entry: Entry) -> None:
         self._remember(key, entry)
-        try:
+        with contextlib.suppress(_Unavailable):
             self._guard("put", lambda: self.store.put(key, entry, self.ttl))
-        except _Unavailable:
-            pass
 
     def _remember(self, key: str, entry: Entry) -> None:
         with self.lock:
@@ -229,7 +230,7 @@ def _cache(app: Flask | None = None) -> PageCache | None:
     return app.extensions.get("idea_pagecache") if app is not None else None
 
 
-# --- invalidation ---------------------------------------------------------------------------------------------
+# --- invalidation -------------------------------------------------------------------------------------------
 
 
 def bump(scope: str) -> None:
@@ -299,7 +300,7 @@ def _listen_once() -> None:
         session.info.pop(_PENDING, None)
 
 
-# --- serving ----------------------------------------------------------------------------------------------------
+# --- serving ------------------------------------------------------------------------------------------------
 
 
 def anonymous_request() -> bool:

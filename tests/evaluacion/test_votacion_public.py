@@ -22,30 +22,53 @@ from tests.convocatorias.test_public import count_queries
 
 
 @pytest.fixture
-def voting(make_convocatoria: Callable[..., Convocatoria], make_desafio: Callable[..., Desafio],
-           make_organizacion: Callable[..., Organizacion], make_postulacion: Callable[..., Postulacion]
-           ) -> Callable[..., tuple[Convocatoria, list[Preseleccion]]]:
+def voting(
+    make_convocatoria: Callable[..., Convocatoria],
+    make_desafio: Callable[..., Desafio],
+    make_organizacion: Callable[..., Organizacion],
+    make_postulacion: Callable[..., Postulacion],
+) -> Callable[..., tuple[Convocatoria, list[Preseleccion]]]:
     """A call in the vote with `n` shortlisted ideas over two challenges and two regions."""
 
-    def factory(n: int = 6, *, show_counts: bool = True, fase: Fase = Fase.VOTACION,
-                **fields: Any) -> tuple[Convocatoria, list[Preseleccion]]:
+    def factory(
+        n: int = 6, *, show_counts: bool = True, fase: Fase = Fase.VOTACION, **fields: Any
+    ) -> tuple[Convocatoria, list[Preseleccion]]:
         now = utcnow()
-        call = make_convocatoria(fase=fase, submissions_open_at=now - timedelta(days=60),
-                                 submissions_close_at=now - timedelta(days=30),
-                                 vote_open_at=now - timedelta(days=1), vote_close_at=now + timedelta(days=5),
-                                 **fields)
+        call = make_convocatoria(
+            fase=fase,
+            submissions_open_at=now - timedelta(days=60),
+            submissions_close_at=now - timedelta(days=30),
+            vote_open_at=now - timedelta(days=1),
+            vote_close_at=now + timedelta(days=5),
+            **fields,
+        )
         desafios = [make_desafio(call, title="Cuidados"), make_desafio(call, title="Empleo joven")]
-        orgs = [make_organizacion(region="08", name="Junta Vecinal Secreta", contact_phone="+56 9 1234 5678",
-                                  contact_email="secreta@junta.cl"),
-                make_organizacion(region="13")]
+        orgs = [
+            make_organizacion(
+                region="08",
+                name="Junta Vecinal Secreta",
+                contact_phone="+56 9 1234 5678",
+                contact_email="secreta@junta.cl",
+            ),
+            make_organizacion(region="13"),
+        ]
         config = ConfiguracionVotacion(convocatoria_id=call.id, show_counts=show_counts, published_at=now)
         db.session.add(config)
         entries = []
         for i in range(n):
-            p = make_postulacion(desafios[i % 2], orgs[(i // 2) % 2], status=EstadoPostulacion.ENVIADA,
-                                 title=f"Idea número {i}")
-            entry = Preseleccion(convocatoria_id=call.id, postulacion_id=p.id, vote_count=i,
-                                 summary=f"Resumen público de la idea {i}.", internal_score=90 - i)
+            p = make_postulacion(
+                desafios[i % 2],
+                orgs[(i // 2) % 2],
+                status=EstadoPostulacion.ENVIADA,
+                title=f"Idea número {i}",
+            )
+            entry = Preseleccion(
+                convocatoria_id=call.id,
+                postulacion_id=p.id,
+                vote_count=i,
+                summary=f"Resumen público de la idea {i}.",
+                internal_score=90 - i,
+            )
             db.session.add(entry)
             entries.append(entry)
         db.session.commit()
@@ -74,7 +97,7 @@ def test_voting_page_lists_cards_without_personal_data(client: Any, voting: Call
     assert sorted(_titles(html)) == [f"Idea número {i}" for i in range(4)]
     assert "Resumen público de la idea 2." in html and "Cuidados" in html and "Empleo joven" in html
     assert "Biobío" in html  # the region's name, not its code
-    assert '<strong>3</strong>' in html  # counts shown (setting)
+    assert "<strong>3</strong>" in html  # counts shown (setting)
     for secret in ("Junta Vecinal Secreta", "1234 5678", "secreta@junta.cl", "Fundación"):
         assert secret not in html, secret
     assert re.search(r"\d{1,2}\.\d{3}\.\d{3}-[\dkK]", html) is None  # no RUT anywhere
@@ -106,8 +129,9 @@ def test_filters_and_search(client: Any, voting: Callable[..., Any]) -> None:
     assert nothing.status_code == 200 and _titles(nothing.get_data(as_text=True)) == []
 
 
-def test_order_is_stable_within_a_visit_and_differs_between_visitors(app: Any, voting: Callable[..., Any]
-                                                                      ) -> None:
+def test_order_is_stable_within_a_visit_and_differs_between_visitors(
+    app: Any, voting: Callable[..., Any]
+) -> None:
     call, _entries = voting(12)
     url = f"/convocatorias/{call.slug}/votacion"
     orders = set()
@@ -126,7 +150,9 @@ def test_order_is_stable_within_a_visit_and_differs_between_visitors(app: Any, v
     assert all(_titles(newcomer.get(url).get_data(as_text=True)) == first for _ in range(3))
 
 
-def test_idea_page_has_share_links_open_graph_and_vote_button(client: Any, voting: Callable[..., Any]) -> None:
+def test_idea_page_has_share_links_open_graph_and_vote_button(
+    client: Any, voting: Callable[..., Any]
+) -> None:
     call, entries = voting(3)
 
     html = client.get(f"/convocatorias/{call.slug}/votacion/{entries[1].id}").get_data(as_text=True)
@@ -137,15 +163,20 @@ def test_idea_page_has_share_links_open_graph_and_vote_button(client: Any, votin
     assert 'name="twitter:card"' in html
     share = f"http://localhost/convocatorias/{call.slug}/votacion/{entries[1].id}"
     assert f'value="{share}"' in html  # the link to copy, without JavaScript
-    for network in ("https://wa.me/?text=", "https://x.com/intent/post?", "facebook.com/sharer/sharer.php?u=",
-                    "mailto:?subject="):
+    for network in (
+        "https://wa.me/?text=",
+        "https://x.com/intent/post?",
+        "facebook.com/sharer/sharer.php?u=",
+        "mailto:?subject=",
+    ):
         assert network in html
     assert f'href="/convocatorias/{call.slug}/votacion/{entries[1].id}/votar"' in html
     assert "Junta Vecinal Secreta" not in html
 
 
-def test_pages_404_outside_the_vote(client: Any, voting: Callable[..., Any],
-                                    make_convocatoria: Callable[..., Convocatoria]) -> None:
+def test_pages_404_outside_the_vote(
+    client: Any, voting: Callable[..., Any], make_convocatoria: Callable[..., Convocatoria]
+) -> None:
     early, early_entries = voting(2, fase=Fase.EVALUACION)
     call, entries = voting(2)
     unpublished = make_convocatoria(fase=Fase.VOTACION)
@@ -157,7 +188,9 @@ def test_pages_404_outside_the_vote(client: Any, voting: Callable[..., Any],
     assert client.get("/convocatorias/no-existe/votacion").status_code == 404
 
 
-def test_after_the_window_the_page_says_so_and_offers_no_vote(client: Any, voting: Callable[..., Any]) -> None:
+def test_after_the_window_the_page_says_so_and_offers_no_vote(
+    client: Any, voting: Callable[..., Any]
+) -> None:
     call, entries = voting(2, fase=Fase.COMITE)
 
     index = client.get(f"/convocatorias/{call.slug}/votacion").get_data(as_text=True)
@@ -187,14 +220,16 @@ def test_query_count_does_not_grow_with_the_cards(client: Any, voting: Callable[
 
     assert queries(f"/convocatorias/{small.slug}/votacion") == queries(f"/convocatorias/{big.slug}/votacion")
     assert queries(f"/convocatorias/{small.slug}/votacion/{small_entries[0].id}") == queries(
-        f"/convocatorias/{big.slug}/votacion/{big_entries[5].id}")
+        f"/convocatorias/{big.slug}/votacion/{big_entries[5].id}"
+    )
 
 
 # --- the page cache ---------------------------------------------------------------------------------------
 
 
-def test_second_request_is_served_from_the_cache_without_queries(client: Any, voting: Callable[..., Any]
-                                                                  ) -> None:
+def test_second_request_is_served_from_the_cache_without_queries(
+    client: Any, voting: Callable[..., Any]
+) -> None:
     call, _entries = voting(3)
     url = f"/convocatorias/{call.slug}/votacion"
     first = client.get(url)
@@ -207,9 +242,13 @@ def test_second_request_is_served_from_the_cache_without_queries(client: Any, vo
     assert second.get_data(as_text=True) == first.get_data(as_text=True)  # same visitor, same token
 
 
-@pytest.mark.parametrize("path", ["/", "/convocatorias/{slug}", "/convocatorias/{slug}/votacion",
-                                  "/convocatorias/{slug}/votacion/{idea}"])
-def test_conditional_requests_get_304_before_rendering(client: Any, voting: Callable[..., Any], path: str) -> None:
+@pytest.mark.parametrize(
+    "path",
+    ["/", "/convocatorias/{slug}", "/convocatorias/{slug}/votacion", "/convocatorias/{slug}/votacion/{idea}"],
+)
+def test_conditional_requests_get_304_before_rendering(
+    client: Any, voting: Callable[..., Any], path: str
+) -> None:
     call, entries = voting(2)
     url = path.format(slug=call.slug, idea=entries[0].id)
     first = client.get(url)
@@ -227,8 +266,9 @@ def test_conditional_requests_get_304_before_rendering(client: Any, voting: Call
     assert "Set-Cookie" not in by_etag.headers
 
 
-def test_an_edit_a_phase_move_and_a_vote_show_at_the_next_request(client: Any, voting: Callable[..., Any]
-                                                                  ) -> None:
+def test_an_edit_a_phase_move_and_a_vote_show_at_the_next_request(
+    client: Any, voting: Callable[..., Any]
+) -> None:
     call, entries = voting(2)
     index = f"/convocatorias/{call.slug}/votacion"
     idea = f"{index}/{entries[1].id}"
@@ -236,8 +276,11 @@ def test_an_edit_a_phase_move_and_a_vote_show_at_the_next_request(client: Any, v
     client.get(index), client.get("/"), client.get(f"/convocatorias/{call.slug}")
 
     # A vote counted by the vote operation: the counter moves in SQL, the operation bumps the vote scope.
-    db.session.execute(sa.update(Preseleccion).where(Preseleccion.id == entries[1].id)
-                       .values(vote_count=Preseleccion.vote_count + 40))
+    db.session.execute(
+        sa.update(Preseleccion)
+        .where(Preseleccion.id == entries[1].id)
+        .values(vote_count=Preseleccion.vote_count + 40)
+    )
     db.session.commit()
     pagecache.bump(pagecache.votes_scope(call.id))
     after_vote = client.get(idea, headers={"If-None-Match": etag})
@@ -282,8 +325,12 @@ def test_no_cached_page_carries_another_visitors_token_or_a_logged_in_menu(
     app: Any, voting: Callable[..., Any], login_as: Callable[..., Any]
 ) -> None:
     call, entries = voting(2)
-    for url in ("/", f"/convocatorias/{call.slug}", f"/convocatorias/{call.slug}/votacion",
-                f"/convocatorias/{call.slug}/votacion/{entries[0].id}"):
+    for url in (
+        "/",
+        f"/convocatorias/{call.slug}",
+        f"/convocatorias/{call.slug}/votacion",
+        f"/convocatorias/{call.slug}/votacion/{entries[0].id}",
+    ):
         staff = login_as(Role.ENCARGADO_TECNICO)
         before = staff.get(url)
         one, other = app.test_client(), app.test_client()
