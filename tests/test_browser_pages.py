@@ -142,6 +142,7 @@ PARAMS: dict[str, Fill] = {
                                          {"slug": _voting(d)["slug"], "region": "13", "q": "idea"}],
     "votacion_publica.idea": lambda d: [_voting(d)],
     "votacion.vote": lambda d: [_voting(d)],
+    "votacion.confirm": lambda d: [{"token": "enlace-que-no-existe"}],  # the "link not found" page
 }
 
 # Parameter name -> its value, for endpoints not in PARAMS.

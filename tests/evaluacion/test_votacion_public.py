@@ -22,6 +22,15 @@ from tests.convocatorias.test_public import count_queries
 
 
 @pytest.fixture
+def client(app: Any) -> Any:
+    """An anonymous visitor who chose English (the pages then show the msgids)."""
+    visitor = app.test_client()
+    with visitor.session_transaction() as session:
+        session["lang"] = "en"
+    return visitor
+
+
+@pytest.fixture
 def voting(
     make_convocatoria: Callable[..., Convocatoria],
     make_desafio: Callable[..., Desafio],
