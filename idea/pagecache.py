@@ -326,6 +326,7 @@ def _csrf_digest() -> str:
 
 def _key(scopes: list[str], versions: list[int], variant: str, query: tuple[str, ...]) -> str:
     parts = [
+        request.host,  # absolute links (og:url) use it: a forged Host never reaches another visitor
         request.endpoint or "",
         json.dumps(sorted((request.view_args or {}).items()), default=str),
         json.dumps([(name, request.args.get(name, "")[:200]) for name in query]),
