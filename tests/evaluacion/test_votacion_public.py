@@ -392,3 +392,13 @@ def test_a_flash_message_is_never_cached(app: Any, voting: Callable[..., Any]) -
     theirs = app.test_client().get(url).get_data(as_text=True)
 
     assert "Mensaje solo para ti" in mine and "Mensaje solo para ti" not in theirs
+
+
+def test_a_forged_host_never_reaches_another_visitor(app: Any, voting: Callable[..., Any]) -> None:
+    call, _entries = voting(1)
+    url = f"/convocatorias/{call.slug}"
+    app.test_client().get(url, headers={"Host": "atacante.example"})
+
+    html = app.test_client().get(url).get_data(as_text=True)
+
+    assert "atacante.example" not in html
