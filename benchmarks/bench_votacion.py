@@ -1,17 +1,17 @@
 """Throughput of the public voting pages under a burst, against the app's trivial endpoint.
 
-Run: `.venv/bin/python benchmarks/bench_votacion.py [SECONDS_PER_ENDPOINT]` (default 8). Needs PostgreSQL and
-Redis (DATABASE_URL, REDIS_URL; defaults postgresql://postgres@127.0.0.1:5432 and redis://127.0.0.1:6379/0).
-It creates a throwaway database with a call in the vote and 300 shortlisted ideas (and dropping it at the
-end), starts the app under gunicorn on 127.0.0.1 with the production configuration (README: 4 sync
-workers), and drives each endpoint for the same time with the same client: a Python asyncio HTTP/1.1 client
-holding 50 concurrent connections, sending no cookie (each request is a new visitor: the worst case of a
-link shared on WhatsApp), except vote confirmation, which is a POST with a session's CSRF token, one fresh
-confirmation link per request. Endpoints: (a) /salud, (b) the voting page, (c) an idea's page, (d) vote
-confirmation, (e) the public call page, (f) the home page. The per-address limit on confirmations is raised
-for the run (every request comes from 127.0.0.1). Prints requests/s, p50 and p99 per endpoint; the last line
-is one JSON object. Targets on a 2-core machine: page, idea, call, home >= 0.5 x trivial; confirm >= 0.2 x;
-p99 of the voting page < 100 ms.
+Run: `.venv/bin/python benchmarks/bench_votacion.py [SECONDS_PER_ENDPOINT]` (default 8). Needs PostgreSQL
+and Redis (DATABASE_URL, REDIS_URL; defaults postgresql://postgres@127.0.0.1:5432 and
+redis://127.0.0.1:6379/0). It creates a throwaway database with a call in the vote and 300 shortlisted
+ideas (and drops it at the end), starts the app under gunicorn on 127.0.0.1 with the production
+configuration (README: 4 sync workers), and drives each endpoint for the same time (in ROUNDS turns) with
+the same client: a Python asyncio HTTP/1.1 client holding 50 concurrent connections. Page requests send no
+cookie (each request is a new visitor: the worst case of a link shared on WhatsApp); vote confirmation is a
+POST with a session's CSRF token, one fresh confirmation link per request. Endpoints: (a) /salud, (b) the
+voting page, (c) an idea's page, (d) vote confirmation, (e) the public call page, (f) the home page. The
+per-address limit on confirmations is raised for the run (every request comes from 127.0.0.1). Prints
+requests/s, p50 and p99 per endpoint; the last line is one JSON object. Targets on a 2-core machine: page,
+idea, call, home >= 0.5 x trivial; confirm >= 0.2 x; p99 of the voting page < 100 ms.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ PORT = 8765
 WORKERS = 4
 IDEAS = 300
 TOKENS = 30000
+ROUNDS = 3
 
 
 def _env(db_url: str) -> dict[str, str]:
@@ -293,14 +294,19 @@ async def drive(make_request, seconds: float, warmup: float = 1.0) -> dict[str, 
         conn.close()
 
     await asyncio.gather(*(loop(n) for n in range(CONNECTIONS)))
-    latencies.sort()
+    return {"latencies": latencies, "errors": errors, "seconds": seconds}
+
+
+def summarise(runs: list[dict]) -> dict[str, float]:
+    latencies = sorted(x for run in runs for x in run["latencies"])
+    seconds = sum(run["seconds"] for run in runs)
     count = len(latencies)
     return {
         "rps": count / seconds,
         "p50_ms": latencies[count // 2] * 1000 if count else 0.0,
         "p99_ms": latencies[min(count - 1, int(count * 0.99))] * 1000 if count else 0.0,
         "requests": count,
-        "errors": errors,
+        "errors": sum(run["errors"] for run in runs),
     }
 
 
@@ -382,10 +388,14 @@ def main() -> None:
             if label != "confirm":
                 asyncio.run(drive(make, 2.0, warmup=0.0))
         CONNECTIONS = timed_connections
+        # The endpoints take turns, ROUNDS times: a change in the machine's load affects them alike.
+        runs: dict[str, list[dict]] = {label: [] for label, _make in endpoints}
+        for _round in range(ROUNDS):
+            for label, make in endpoints:
+                runs[label].append(asyncio.run(drive(make, seconds / ROUNDS, warmup=0.5)))
         results = {}
-        for label, make in endpoints:
-            results[label] = asyncio.run(drive(make, seconds))
-            r = results[label]
+        for label, _make in endpoints:
+            results[label] = r = summarise(runs[label])
             print(
                 f"{label:8s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
                 f"  ({r['requests']} requests, {r['errors']} not 200)",
