@@ -169,8 +169,6 @@ SKIPPED: dict[str, str] = {
     "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
-    "votacion.vote": "needs a call in its vote; see tests/evaluacion/test_browser_votacion.py",
-    "votacion.confirm": "needs a token from an e-mail; checked in tests/evaluacion/test_browser_votacion.py",
 }
 
 # The demo accounts, plus nobody logged in.
