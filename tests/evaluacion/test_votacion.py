@@ -170,6 +170,7 @@ def test_confirmation_after_the_vote_closed_is_refused(
     token = last_link(outbox, "ana@ejemplo.cl")
     v.convocatoria.vote_close_at = utcnow() - timedelta(seconds=1)  # the link is still young
     db.session.commit()
+    assert outcome(client.get(f"/votar/confirmar/{token}")) == "closed"  # no button to press
     response = confirm(client, token)
     assert outcome(response) == "closed"
     assert "La votación está cerrada".encode() in response.data
@@ -283,6 +284,16 @@ def test_asking_too_often_for_one_rut_is_refused(
     assert b"Demasiados intentos" in refused.data
     # Another person from the same address is not stopped by that limit.
     assert ask(client, v, v.entries[0], "11.111.111-1", "b@ejemplo.cl").status_code == 200
+
+
+def test_mistyped_ruts_do_not_lock_anyone_out(
+    client: Any, app: Any, votacion: Callable[..., Votacion], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v = votacion(n=1)
+    monkeypatch.setitem(app.config, "VOTE_LIMIT_REQUEST_RUT", "2 per hour")
+    codes = [ask(client, v, v.entries[0], f"12.345.678-{d}", "a@ejemplo.cl").status_code for d in "0123"]
+    assert codes == [422, 422, 422, 422]
+    assert ask(client, v, v.entries[0], "12.345.678-5", "a@ejemplo.cl").status_code == 200
 
 
 def test_asking_too_often_from_one_address_is_refused(
