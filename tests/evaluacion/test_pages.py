@@ -206,9 +206,8 @@ def _publish_vote(admin: Any, convocatoria: Any) -> None:
     from evaluacion import votacion
 
     opens = convocatoria.evaluation_end_at + timedelta(days=1)
-    votacion.update_settings(
-        admin, convocatoria, votacion.VotacionData(vote_open_at=opens, vote_close_at=opens + timedelta(days=5))
-    )
+    dates = votacion.VotacionData(vote_open_at=opens, vote_close_at=opens + timedelta(days=5))
+    votacion.update_settings(admin, convocatoria, dates)
     votacion.publish_shortlist(admin, convocatoria)
 
 
