@@ -80,7 +80,9 @@ def init_app(app: Flask) -> None:
         reminders,
         reviewer_views,
         seed,
+        votacion,
         votacion_models,
+        votacion_views,
     )
     from idea import add_nav_provider, add_start_provider
 
@@ -95,4 +97,13 @@ def init_app(app: Flask) -> None:
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
     comite_seed.connect()  # and a call in the committee phase with 300 scored candidates
+    from evaluacion import votacion_public  # the public voting pages (cards, idea page with share links)
+
+    votacion_public.init_app(app)
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
+    # Popular vote: the public voting pages, the lead's shortlist, the guard entering `votacion`.
+    app.register_blueprint(votacion_views.bp)
+    app.register_blueprint(votacion_views.lead_bp)
+    votacion.connect()
+    votacion.register_labels(app)
+    votacion_views.register_cli(app)

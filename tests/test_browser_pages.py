@@ -73,6 +73,36 @@ class Demo:
 
 Fill = Callable[[Demo], list[dict[str, Any]]]
 
+
+def _voting(d: Demo) -> dict[str, Any]:
+    """A call in the popular vote and one of its shortlisted ideas: the demo's (seeded by the integrity-watch
+    branch), else a small one made here from the demo applicant's sent submission."""
+    from evaluacion.votacion_models import ConfiguracionVotacion, Preseleccion
+
+    row = db.session.execute(
+        sa.select(Convocatoria.slug, Preseleccion.id)
+        .join(ConfiguracionVotacion, ConfiguracionVotacion.convocatoria_id == Convocatoria.id)
+        .join(Preseleccion, Preseleccion.convocatoria_id == Convocatoria.id)
+        .where(Convocatoria.fase == Fase.VOTACION, ConfiguracionVotacion.published_at.is_not(None))
+        .order_by(Preseleccion.id)
+    ).first()
+    if row is None:
+        now = utcnow()
+        call = Convocatoria(slug="votacion-pruebas", title="Convocatoria en votación", year=2026,
+                            summary="Ideas en votación popular", total_budget=650_000_000,
+                            min_amount=20_000_000, max_amount=30_000_000, fase=Fase.VOTACION,
+                            published_at=now, vote_open_at=now - timedelta(days=1),
+                            vote_close_at=now + timedelta(days=5))
+        db.session.add(call)
+        db.session.flush()
+        db.session.add(ConfiguracionVotacion(convocatoria_id=call.id, published_at=now))
+        entry = Preseleccion(convocatoria_id=call.id, postulacion_id=d.own_sent.id,
+                             summary="Un resumen público de la idea, sin datos personales.")
+        db.session.add(entry)
+        db.session.commit()
+        return {"slug": call.slug, "preseleccion_id": entry.id}
+    return {"slug": row[0], "preseleccion_id": row[1]}
+
 # Endpoint -> the parameter sets to visit it with (each one URL).
 PARAMS: dict[str, Fill] = {
     "convocatorias_public.desafio": lambda d: [
@@ -116,6 +146,11 @@ PARAMS: dict[str, Fill] = {
                                         for pid in _comite_postulaciones()],
     "comite_ranking.conflicts": lambda d: [{"convocatoria_id": _comite_call().id}],
     "comite_ranking.rules": lambda d: [{"convocatoria_id": _comite_call().id}],
+    "votacion_publica.index": lambda d: [{"slug": _voting(d)["slug"]},
+                                         {"slug": _voting(d)["slug"], "region": "13", "q": "idea"}],
+    "votacion_publica.idea": lambda d: [_voting(d)],
+    "votacion.vote": lambda d: [_voting(d)],
+    "votacion.confirm": lambda d: [{"token": "enlace-que-no-existe"}],  # the "link not found" page
 }
 
 

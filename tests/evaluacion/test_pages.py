@@ -189,14 +189,27 @@ def test_the_call_cannot_leave_evaluacion_with_unscored_assignments(
     e = escenario(n=1)
     a = assign(e.reviewers[0], e.postulaciones[0])
     admin = make_user(Role.ADMIN)
-    with app.test_request_context(), pytest.raises(ConvocatoriaError, match="1 evaluaciones asignadas"):
+    with app.test_request_context(), pytest.raises(ConvocatoriaError) as refused:
         change_fase(admin, e.convocatoria, Fase.VOTACION)
+    assert any("1 evaluaciones asignadas" in p.message for p in refused.value.problems)
     lead = login_as(Role.ENCARGADO_TECNICO)
     lead.post(f"/gestion/evaluacion/asignaciones/{a.id}/liberar", data={"reason": "Licencia médica"})
     db.session.expire_all()
     with app.test_request_context():
+        _publish_vote(admin, e.convocatoria)  # the vote's own guard (tests/evaluacion/test_votacion.py)
         change_fase(admin, e.convocatoria, Fase.VOTACION)
     assert e.convocatoria.fase == Fase.VOTACION
+
+
+def _publish_vote(admin: Any, convocatoria: Any) -> None:
+    from datetime import timedelta
+
+    from evaluacion import votacion
+
+    opens = convocatoria.evaluation_end_at + timedelta(days=1)
+    dates = votacion.VotacionData(vote_open_at=opens, vote_close_at=opens + timedelta(days=5))
+    votacion.update_settings(admin, convocatoria, dates)
+    votacion.publish_shortlist(admin, convocatoria)
 
 
 def test_the_dashboard_shows_outliers_and_adds_a_reviewer(
