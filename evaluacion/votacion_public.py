@@ -10,7 +10,9 @@ cacheable per (filters, permutation) and a visitor sees the same order during th
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +22,8 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import pgettext
+from flask_babel import ngettext, pgettext
+from markupsafe import Markup
 from wtforms import SearchField, SelectField
 from wtforms.validators import Length, Optional
 
@@ -134,16 +137,78 @@ def _load_call(slug: str) -> tuple[Convocatoria, ConfiguracionVotacion]:
 _CALL_IDS: dict[str, int] = {}
 
 
-def _scopes(slug: str, **_kwargs: Any) -> list[str]:
+def _call_id(slug: str) -> int | None:
     call_id = _CALL_IDS.get(slug)
     if call_id is None:
         call_id = db.session.scalar(sa.select(Convocatoria.id).where(Convocatoria.slug == slug))
         if call_id is None:
-            return [pagecache.PUBLIC]
+            return None
         if len(_CALL_IDS) > 1000:
             _CALL_IDS.clear()
         _CALL_IDS[slug] = call_id
-    return [pagecache.PUBLIC, pagecache.votes_scope(call_id)]
+    return call_id
+
+
+def _scopes(**_kwargs: Any) -> list[str]:
+    # The vote counts are not part of the stored page: they are filled in at each request (_COUNTS).
+    return [pagecache.PUBLIC]
+
+
+# --- vote counts: filled in each time a page is served ------------------------------------------------------
+
+_COUNT_MARK = "@@votos:{}@@"
+_COUNT_MARKS = re.compile(r"@@votos:(\d+)@@")
+# Per call: the version of its vote counters read last, and the counters (one query per new version).
+_COUNTS: dict[int, tuple[str, dict[int, int], int]] = {}
+
+
+def _counts_tag(slug: str, **_kwargs: Any) -> str:
+    call_id = _call_id(slug)
+    if call_id is None:
+        return ""
+    return "v" + pagecache.state_tag([pagecache.votes_scope(call_id)])
+
+
+def _current_counts(call_id: int, tag: str) -> tuple[dict[int, int], int]:
+    """The counters of the call's shortlist and when this process read them (epoch seconds)."""
+    known = _COUNTS.get(call_id)
+    if known is not None and known[0] == tag:
+        return known[1], known[2]
+    rows = db.session.execute(
+        sa.select(Preseleccion.id, Preseleccion.vote_count).where(Preseleccion.convocatoria_id == call_id)
+    )
+    counts = {row[0]: row[1] for row in rows}
+    if len(_COUNTS) > 1000:
+        _COUNTS.clear()
+    _COUNTS[call_id] = (tag, counts, int(time.time()))
+    return counts, _COUNTS[call_id][2]
+
+
+def count_phrase(votes: int) -> Markup:
+    return Markup("<strong>{}</strong> {}").format(votes, ngettext("vote", "votes", votes))
+
+
+def _fill_counts(body: str, slug: str, **_kwargs: Any) -> str:
+    if "@@votos:" not in body:
+        return body
+    call_id = _call_id(slug)
+    counts = _current_counts(call_id, _counts_tag(slug))[0] if call_id is not None else {}
+    return _COUNT_MARKS.sub(lambda m: str(count_phrase(counts.get(int(m.group(1)), 0))), body)
+
+
+def _counts_modified(slug: str, **_kwargs: Any) -> int | None:
+    call_id = _call_id(slug)
+    return _current_counts(call_id, _counts_tag(slug))[1] if call_id is not None else None
+
+
+COUNTS_FILL = pagecache.Fill(tag=_counts_tag, apply=_fill_counts, modified=_counts_modified)
+
+
+def vote_count(card: Card) -> Markup | str:
+    """A card's count as shown: a mark filled in at each request on a shared page, else the number."""
+    if pagecache.rendering_shared_page():
+        return _COUNT_MARK.format(card.id)  # no character HTML escapes
+    return count_phrase(card.votes)
 
 
 def order_seed() -> int:
@@ -242,7 +307,7 @@ def _vote_url(slug: str, preseleccion_id: int) -> str:
 
 @bp.route("/convocatorias/<slug>/votacion")
 @access(PUBLIC)
-@pagecache.cached(_scopes, query=("region", "desafio", "q", "page"), variant=_variant)
+@pagecache.cached(_scopes, query=("region", "desafio", "q", "page"), variant=_variant, fill=COUNTS_FILL)
 def index(slug: str) -> Any:
     call, config = _load_call(slug)
     desafios = list(
@@ -291,7 +356,7 @@ def index(slug: str) -> Any:
 
 @bp.route("/convocatorias/<slug>/votacion/<int:preseleccion_id>")
 @access(PUBLIC)
-@pagecache.cached(_scopes)
+@pagecache.cached(_scopes, fill=COUNTS_FILL)
 def idea(slug: str, preseleccion_id: int) -> Any:
     call, config = _load_call(slug)
     cards = _card_rows(call.id, preseleccion_id=preseleccion_id)
@@ -331,4 +396,5 @@ def init_app(app: Any) -> None:
     from evaluacion import votacion
 
     app.register_blueprint(bp)
+    app.add_template_global(vote_count, "vote_count")
     votacion.vote_counted.connect(_on_vote_counted, weak=False)

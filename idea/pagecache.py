@@ -241,6 +241,13 @@ def bump(scope: str) -> None:
         cache.bump(scope)
 
 
+def state_tag(scopes: list[str]) -> str:
+    """A short text naming the current versions of `scopes` (and of every page: `clear()`), for a Fill's
+    tag. Raises when the store is unreachable (the page is then rendered uncached)."""
+    cache = _cache()
+    return ".".join(str(v) for v in cache.versions([ALL, *scopes])) if cache is not None else ""
+
+
 def bump_on_commit(scope: str, session: Session | None = None) -> None:
     """Bump `scope` once the current transaction commits (nothing if it rolls back)."""
     if session is None:
@@ -337,7 +344,29 @@ def _key(scopes: list[str], versions: list[int], variant: str, query: tuple[str,
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _not_modified(entry: Entry, etag: str) -> bool:
+@dataclass(frozen=True)
+class Fill:
+    """A small part of a cached page filled in each time it is served (e.g. vote counts, which change
+    far more often than the rest): the stored page holds marks, `apply(body, **view_args)` replaces them,
+    and `tag(**view_args)` names the current state of what it fills (part of the ETag; cheap)."""
+
+    tag: Callable[..., str]
+    apply: Callable[..., str]
+    # When what it fills last changed (epoch seconds), for Last-Modified; None: the stored page's time.
+    modified: Callable[..., int | None] | None = None
+
+
+def rendering_shared_page() -> bool:
+    """True while a page is rendered to be stored (views with a Fill then write its marks)."""
+    return bool(g.get("pagecache_rendering"))
+
+
+def _last_modified(entry: Entry, fill: Fill | None, kwargs: dict[str, Any]) -> int:
+    changed = fill.modified(**kwargs) if fill is not None and fill.modified is not None else None
+    return max(entry.last_modified, changed or 0)
+
+
+def _not_modified(entry: Entry, etag: str, last_modified: int) -> bool:
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
@@ -345,28 +374,34 @@ def _not_modified(entry: Entry, etag: str) -> bool:
     since = request.headers.get("If-Modified-Since")
     if since and _csrf_digest() != "none":
         try:
-            return int(parsedate_to_datetime(since).timestamp()) >= entry.last_modified
+            return int(parsedate_to_datetime(since).timestamp()) >= last_modified
         except (TypeError, ValueError, OverflowError):
             return False
     return False
 
 
-def _serve(entry: Entry, hit: bool) -> Response:
+def _etag(entry: Entry, fill_tag: str) -> str:
+    return f"{entry.etag}{'-' + fill_tag if fill_tag else ''}-{_csrf_digest()}"
+
+
+def _serve(entry: Entry, hit: bool, fill: Fill | None, fill_tag: str, kwargs: dict[str, Any]) -> Response:
     body = entry.body
     if CSRF_PLACEHOLDER in body:
         from flask_wtf.csrf import generate_csrf
 
         g.pop("csrf_token", None)
         body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
+    if fill is not None:
+        body = fill.apply(body, **kwargs)
     response = current_app.response_class(body, mimetype=entry.mimetype)
-    _validators(response, entry)
+    _validators(response, entry, fill_tag, _last_modified(entry, fill, kwargs))
     response.headers["X-Page-Cache"] = "hit" if hit else "miss"
     return response
 
 
-def _validators(response: Response, entry: Entry) -> None:
-    response.headers["ETag"] = f'"{entry.etag}-{_csrf_digest()}"'
-    response.headers["Last-Modified"] = formatdate(entry.last_modified, usegmt=True)
+def _validators(response: Response, entry: Entry, fill_tag: str, last_modified: int) -> None:
+    response.headers["ETag"] = f'"{_etag(entry, fill_tag)}"'
+    response.headers["Last-Modified"] = formatdate(last_modified, usegmt=True)
     # The copy holds the visitor's own CSRF token: browsers may keep it (and revalidate), proxies not.
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.add("Cookie")
@@ -377,12 +412,14 @@ def cached(
     *,
     query: tuple[str, ...] = (),
     variant: Callable[..., str] | None = None,
+    fill: Fill | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Serve the decorated public view from the page cache for anonymous visitors.
 
     `scopes(**view_args)` names what the page depends on (without reading the database when possible);
     `query` the query parameters that change the page; `variant(**view_args)` any other per-visitor choice
-    (e.g. an ordering) that selects among a few versions of the page.
+    (e.g. an ordering) that selects among a few versions of the page; `fill` a part filled in at each
+    request (see Fill).
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -396,21 +433,24 @@ def cached(
                 versions = cache.versions(names)
                 key = _key(names, versions, variant(**kwargs) if variant else "", query)
                 entry = cache.get(key)
+                fill_tag = fill.tag(**kwargs) if fill is not None else ""
             except _Unavailable:
                 return view(**kwargs)
             if entry is not None:
-                etag = f"{entry.etag}-{_csrf_digest()}"
-                if _not_modified(entry, etag):
+                last_modified = _last_modified(entry, fill, kwargs)
+                if _not_modified(entry, _etag(entry, fill_tag), last_modified):
                     response = current_app.response_class(status=304)
-                    _validators(response, entry)
+                    _validators(response, entry, fill_tag, last_modified)
                     response.headers["X-Page-Cache"] = "hit"
                     return response
-                return _serve(entry, hit=True)
+                return _serve(entry, True, fill, fill_tag, kwargs)
             g.csrf_token = CSRF_PLACEHOLDER  # what csrf_token() gives while the shared page is rendered
+            g.pagecache_rendering = True
             try:
                 response = make_response(view(**kwargs))
             finally:
                 g.pop("csrf_token", None)
+                g.pop("pagecache_rendering", None)
             cacheable = (
                 response.status_code == 200
                 and not response.direct_passthrough
@@ -419,7 +459,7 @@ def cached(
             )
             if not cacheable:
                 if response.status_code == 200 and not response.direct_passthrough:
-                    return _serve_uncached(response)
+                    return _serve_uncached(response, fill, kwargs)
                 return response
             body = response.get_data(as_text=True)
             entry = Entry(
@@ -430,18 +470,21 @@ def cached(
                 stored_at=time.time(),
             )
             cache.put(key, entry)
-            return _serve(entry, hit=False)
+            return _serve(entry, False, fill, fill_tag, kwargs)
 
         return wrapper
 
     return decorator
 
 
-def _serve_uncached(response: Response) -> Response:
-    # Rendered with the placeholder but not storable: give this visitor their own token all the same.
+def _serve_uncached(response: Response, fill: Fill | None, kwargs: dict[str, Any]) -> Response:
+    # Rendered with the placeholders but not storable: give this visitor their own token all the same.
     body = response.get_data(as_text=True)
     if CSRF_PLACEHOLDER in body:
         from flask_wtf.csrf import generate_csrf
 
-        response.set_data(body.replace(CSRF_PLACEHOLDER, generate_csrf()))
+        body = body.replace(CSRF_PLACEHOLDER, generate_csrf())
+    if fill is not None:
+        body = fill.apply(body, **kwargs)
+    response.set_data(body)
     return response

@@ -402,3 +402,22 @@ def test_a_forged_host_never_reaches_another_visitor(app: Any, voting: Callable[
     html = app.test_client().get(url).get_data(as_text=True)
 
     assert "atacante.example" not in html
+
+
+def test_a_vote_refreshes_the_counts_without_rendering_the_page_again(
+    client: Any, voting: Callable[..., Any]
+) -> None:
+    call, entries = voting(2)
+    url = f"/convocatorias/{call.slug}/votacion/{entries[1].id}"
+    first = client.get(url)
+
+    db.session.execute(sa.update(Preseleccion).where(Preseleccion.id == entries[1].id).values(vote_count=7))
+    db.session.commit()
+    pagecache.bump(pagecache.votes_scope(call.id))
+    with count_queries() as statements:
+        second = client.get(url)
+
+    assert first.headers["X-Page-Cache"] == "miss" and second.headers["X-Page-Cache"] == "hit"
+    assert "<strong>7</strong> votes" in second.get_data(as_text=True)
+    assert len(statements) == 1  # the counters of the call, not the page
+    assert second.headers["ETag"] != first.headers["ETag"]
