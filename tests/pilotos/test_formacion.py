@@ -190,7 +190,7 @@ def test_concurrent_registrations_never_exceed_capacity(
     results: list[str] = []
 
     def register(equipo_id: int, user_id: int) -> None:
-        with app.app_context():
+        with app.test_request_context():
             equipo, user = db.session.get(Equipo, equipo_id), db.session.get(User, user_id)
             target = db.session.get(Taller, taller_id)
             barrier.wait()
@@ -201,6 +201,9 @@ def test_concurrent_registrations_never_exceed_capacity(
             except ops.FormacionError:
                 db.session.rollback()
                 results.append("full")
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                db.session.rollback()
+                results.append(repr(error))
             finally:
                 db.session.remove()
 
