@@ -67,6 +67,62 @@ ACTIONS = {
 }
 
 
+FIELDS = {
+    "topic": _l("Topic"),
+    "starts_at": _l("Starts"),
+    "ends_at": _l("Ends"),
+    "place": _l("Place"),
+    "online_url": _l("Online link"),
+    "capacity": _l("Capacity (teams)"),
+    "equipo_id": _l("Team"),
+    "present": _l("Teams present"),
+}
+
+
+def _ints(ids: list[str]) -> list[int]:
+    return [int(i) for i in ids if i.isdigit()]
+
+
+def _equipos(ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    import sqlalchemy as sa
+
+    from idea.extensions import db
+    from pilotos.models import Equipo
+
+    rows = db.session.execute(sa.select(Equipo.id, Equipo.name).where(Equipo.id.in_(_ints(ids))))
+    return {str(id_): (name, url_for("pilotos_equipo.home", equipo_id=id_)) for id_, name in rows}
+
+
+def _talleres(ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    import sqlalchemy as sa
+
+    from idea.extensions import db
+    from pilotos.models import Taller
+
+    rows = db.session.execute(
+        sa.select(Taller.id, Taller.title, Taller.convocatoria_id).where(Taller.id.in_(_ints(ids)))
+    )
+    return {
+        str(id_): (title, url_for("pilotos_lead.edit_taller", convocatoria_id=call_id, taller_id=id_))
+        for id_, title, call_id in rows
+    }
+
+
+def _modulos(ids: list[str]) -> dict[str, tuple[str, str | None]]:
+    import sqlalchemy as sa
+
+    from idea.extensions import db
+    from pilotos.models import Modulo
+
+    rows = db.session.execute(
+        sa.select(Modulo.id, Modulo.title, Modulo.convocatoria_id).where(Modulo.id.in_(_ints(ids)))
+    )
+    return {
+        str(id_): (title, url_for("pilotos_lead.edit_modulo", convocatoria_id=call_id, modulo_id=id_))
+        for id_, title, call_id in rows
+    }
+
+
 def init_app(app: Flask) -> None:
     from idea import add_nav_provider, add_start_provider, audit
     from pilotos import lead_views, models, operations, reminders, seed, team_views  # noqa: F401
@@ -78,10 +134,11 @@ def init_app(app: Flask) -> None:
     audit.register_labels(
         app,
         actions=ACTIONS,
+        fields=FIELDS,
         objects={
-            "Equipo": (_l("Team"), None),
-            "Taller": (_l("Workshop"), None),
-            "Modulo": (_l("Training module"), None),
+            "Equipo": (_l("Team"), _equipos),
+            "Taller": (_l("Workshop"), _talleres),
+            "Modulo": (_l("Training module"), _modulos),
         },
     )
     operations.connect()  # teams created when a call enters `formacion`

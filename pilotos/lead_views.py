@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from convocatorias import lead_queries
 from convocatorias.models import Convocatoria, Fase
@@ -43,7 +44,12 @@ def _errors(error: ops.FormacionError) -> None:
 
 
 def teams_in_scope(convocatoria: Convocatoria) -> list[Equipo]:
-    stmt = sa.select(Equipo).where(Equipo.convocatoria_id == convocatoria.id).order_by(Equipo.name, Equipo.id)
+    stmt = (
+        sa.select(Equipo)
+        .where(Equipo.convocatoria_id == convocatoria.id)
+        .options(joinedload(Equipo.postulacion))
+        .order_by(Equipo.name, Equipo.id)
+    )
     regions = regions_of(current_user, convocatoria.id)
     if regions is not None:
         stmt = stmt.where(Equipo.region.in_(regions))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, selectinload
 
 from convocatorias.models import Convocatoria, Fase, Postulacion
 from convocatorias.operations import fase_changed
@@ -33,6 +34,7 @@ from pilotos.models import (
     ItemModulo,
     MiembroEquipo,
     Modulo,
+    RecordatorioTaller,
     Taller,
 )
 
@@ -261,6 +263,9 @@ def save_taller(
 
 def delete_taller(actor: User, taller: Taller) -> None:
     audit.record(actor, "taller.deleted", taller, before=audit.snapshot(taller, TALLER_FIELDS))
+    # Explicitly, not only by the foreign keys' cascade: SQLite does not enforce them.
+    db.session.execute(sa.delete(InscripcionTaller).where(InscripcionTaller.taller_id == taller.id))
+    db.session.execute(sa.delete(RecordatorioTaller).where(RecordatorioTaller.taller_id == taller.id))
     db.session.delete(taller)
     db.session.flush()
 
@@ -326,7 +331,7 @@ def inscripciones(taller: Taller) -> list[InscripcionTaller]:
         sa.select(InscripcionTaller)
         .join(Equipo, Equipo.id == InscripcionTaller.equipo_id)
         .where(InscripcionTaller.taller_id == taller.id)
-        .options(sa.orm.contains_eager(InscripcionTaller.equipo))
+        .options(contains_eager(InscripcionTaller.equipo))
         .order_by(Equipo.name, Equipo.id)
     )
     return list(db.session.scalars(stmt))
@@ -394,6 +399,9 @@ def save_modulo(
         item = by_text.pop(text, None) or ItemModulo(text=text)
         item.position = position
         kept.append(item)
+    removed = [item.id for item in by_text.values() if item.id is not None]
+    if removed:
+        db.session.execute(sa.delete(AvanceModulo).where(AvanceModulo.item_id.in_(removed)))
     modulo.items = kept
     db.session.flush()
     audit.record(
@@ -408,6 +416,9 @@ def save_modulo(
 
 def delete_modulo(actor: User, modulo: Modulo) -> None:
     audit.record(actor, "modulo.deleted", modulo, before={"title": modulo.title})
+    item_ids = [item.id for item in modulo.items]
+    if item_ids:  # explicitly, not only by the foreign keys' cascade: SQLite does not enforce them
+        db.session.execute(sa.delete(AvanceModulo).where(AvanceModulo.item_id.in_(item_ids)))
     db.session.delete(modulo)
     db.session.flush()
 
@@ -446,7 +457,7 @@ def modulos_of(convocatoria_id: int) -> list[Modulo]:
         db.session.scalars(
             sa.select(Modulo)
             .where(Modulo.convocatoria_id == convocatoria_id)
-            .options(sa.orm.selectinload(Modulo.items))
+            .options(selectinload(Modulo.items))
             .order_by(Modulo.position, Modulo.id)
         )
     )

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from idea import chile
 from idea.extensions import db
@@ -93,7 +94,7 @@ def home(equipo_id: int) -> Any:
         db.session.scalars(
             sa.select(MiembroEquipo)
             .where(MiembroEquipo.equipo_id == equipo.id)
-            .options(sa.orm.joinedload(MiembroEquipo.user))
+            .options(joinedload(MiembroEquipo.user))
             .order_by(MiembroEquipo.id)
         )
     )

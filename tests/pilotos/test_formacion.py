@@ -518,3 +518,38 @@ def test_progress_page_query_count_is_constant(
 
     small, large = setup(2), setup(12)
     assert queries(small) == queries(large), count_queries
+
+
+def test_teams_page_query_count_is_constant(
+    formacion: Callable[..., Formacion], login_as: Any, count_queries: list[str]
+) -> None:
+    client = login_as(Role.ENCARGADO_TECNICO)
+
+    def queries(f: Formacion) -> int:
+        url = f"/gestion/formacion/{f.convocatoria.id}"
+        client.get(url)
+        count_queries.clear()
+        response = client.get(url)
+        assert response.status_code == 200
+        assert all(e.name in response.text for e in f.equipos)
+        return len(count_queries)
+
+    assert queries(formacion(regions=("13",) * 2, rejected=0)) == queries(
+        formacion(regions=("13", "08") * 6, rejected=0)
+    ), count_queries
+
+
+def test_deleting_a_workshop_removes_its_registrations(
+    formacion: Callable[..., Formacion], login_as: Any
+) -> None:
+    f = formacion(regions=("13",), rejected=0)
+    equipo = f.equipos[0]
+    taller = make_taller(f.convocatoria)
+    ops.register_team(db.session.get(User, equipo.miembros[0].user_id), equipo, taller)
+    db.session.commit()
+    client = login_as(Role.ADMIN)
+    url = f"/gestion/formacion/{f.convocatoria.id}/talleres/{taller.id}/eliminar"
+    assert login_as(Role.ENCARGADO_TECNICO, region="08").post(url).status_code == 404
+    assert client.post(url).status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count(InscripcionTaller.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(Taller.id))) == 0
