@@ -47,6 +47,7 @@ from tests.browser import (
     require_vnu,
     vnu_errors,
 )
+from tests.pilotos import demo as formacion_demo
 
 WIDTH = 390
 MAX_SHOWN = 8  # Nu Html Checker errors shown per page
@@ -151,6 +152,17 @@ PARAMS: dict[str, Fill] = {
     "votacion_publica.idea": lambda d: [_voting(d)],
     "votacion.vote": lambda d: [_voting(d)],
     "votacion.confirm": lambda d: [{"token": "enlace-que-no-existe"}],  # the "link not found" page
+    "pilotos_equipo.home": formacion_demo.teams,
+    "pilotos_equipo.modulo": formacion_demo.team_modulo,
+    "pilotos_equipo.accept": formacion_demo.invitation,
+    "pilotos_lead.teams": formacion_demo.call,
+    "pilotos_lead.talleres": formacion_demo.call,
+    "pilotos_lead.new_taller": formacion_demo.call,
+    "pilotos_lead.edit_taller": formacion_demo.talleres,
+    "pilotos_lead.attendance": formacion_demo.talleres,
+    "pilotos_lead.modulos": formacion_demo.call,
+    "pilotos_lead.new_modulo": formacion_demo.call,
+    "pilotos_lead.edit_modulo": formacion_demo.modulo,
 }
 
 
@@ -195,6 +207,7 @@ SKIPPED: dict[str, str] = {
     "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
+    "pilotos_equipo.calendar": "an iCalendar download, not a page",
 }
 
 # The demo accounts, plus nobody logged in.
