@@ -64,6 +64,9 @@ def init_app(app: Flask) -> None:
         reviewer_views,
         seed,
         votacion_models,
+        votacion_results_views,
+        votacion_seed,
+        votacion_watch_views,
     )
     from idea import add_nav_provider, add_start_provider
 
@@ -76,3 +79,7 @@ def init_app(app: Flask) -> None:
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
+    app.register_blueprint(votacion_watch_views.bp)  # the lead's integrity watch of the popular vote
+    votacion_watch_views.register_labels(app)
+    app.register_blueprint(votacion_results_views.bp)  # public results and open data of the popular vote
+    votacion_seed.connect()  # `flask seed-demo`: a call in the popular vote with votes
