@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from flask_login import current_user
 from wtforms import HiddenField, SearchField, SelectField, SubmitField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -40,8 +41,13 @@ class VoteFilterForm(FilterForm):
 
     def __init__(self, ideas: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.idea.choices = [("", _("All"))] + [(str(pid), label) for pid, label in ideas]
-        self.estado.choices = [("", _("All")), ("validos", _("Valid")), ("anulados", _("Annulled"))]
+        self.idea.choices = [("", pgettext("filter over a feminine noun", "All"))]
+        self.idea.choices += [(str(pid), label) for pid, label in ideas]
+        self.estado.choices = [
+            ("", pgettext("filter over a masculine noun", "All")),
+            ("validos", pgettext("votes", "Valid")),
+            ("anulados", pgettext("votes", "Annulled")),
+        ]
 
     def filtro(self) -> watch.FiltroVotos:
         def ok(field: Any) -> Any:
