@@ -63,9 +63,11 @@ def init_app(app: Flask) -> None:
         reminders,
         reviewer_views,
         seed,
+        votacion,
         votacion_models,
         votacion_results_views,
         votacion_seed,
+        votacion_views,
         votacion_watch_views,
     )
     from idea import add_nav_provider, add_start_provider
@@ -79,6 +81,12 @@ def init_app(app: Flask) -> None:
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
+    # Popular vote: the public voting pages, the lead's shortlist, the guard entering `votacion`.
+    app.register_blueprint(votacion_views.bp)
+    app.register_blueprint(votacion_views.lead_bp)
+    votacion.connect()
+    votacion.register_labels(app)
+    votacion_views.register_cli(app)
     app.register_blueprint(votacion_watch_views.bp)  # the lead's integrity watch of the popular vote
     votacion_watch_views.register_labels(app)
     app.register_blueprint(votacion_results_views.bp)  # public results and open data of the popular vote

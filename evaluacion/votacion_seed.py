@@ -4,26 +4,27 @@ closing in a few days) and a few hundred confirmed votes spread over those days,
 cluster of votes from one e-mail domain and network, a few people who asked for many links, and a few
 annulled votes with their reasons. Counters equal the valid votes.
 
-Voters are fake but valid RUTs, stored only as the keyed hash the vote itself uses. Everything is inserted
+Voters are fake but valid RUTs, stored only as the keyed hash the vote itself uses (`votacion.rut_hash`),
+and networks as `votacion.network_hash` of made-up addresses. Everything is inserted
 in bulk so `flask seed-demo` stays fast.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import random
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
 from convocatorias import seed as call_seed
 from convocatorias.models import CambioEstado, Convocatoria, EstadoPostulacion, Fase, Postulacion
 from convocatorias.postulaciones import take_folio_number
 from evaluacion import votacion_watch as watch
+from evaluacion.votacion import network_hash, rut_hash
 from evaluacion.votacion_models import (
     ConfiguracionVotacion,
     ModoPreseleccion,
@@ -89,13 +90,6 @@ def _on_seed_demo(app: Flask) -> None:
 
 def connect() -> None:
     seed_demo_signal.connect(_on_seed_demo, weak=False)
-
-
-def _keyed(value: str) -> str:
-    """HMAC-SHA256 of `value` with the vote's hash key (the same derivation the vote uses)."""
-    key = current_app.config.get("VOTE_HASH_KEY") or current_app.config["SECRET_KEY"]
-    key_bytes = key.encode() if isinstance(key, str) else key
-    return hmac.new(key_bytes, value.encode(), hashlib.sha256).hexdigest()
 
 
 def fake_rut(rng: random.Random) -> str:
@@ -241,7 +235,7 @@ def _votes(
     start = convocatoria.vote_open_at or now - timedelta(days=4)
     end = now - timedelta(minutes=20)
     popularity = [rng.uniform(0.3, 3.0) for _ in preselecciones]
-    networks = [_keyed(f"net:200.{rng.randrange(1, 255)}.{n}.0/24") for n in range(140)]
+    networks = [network_hash(f"200.{rng.randrange(1, 255)}.{n}.{rng.randrange(1, 255)}") for n in range(140)]
     domains, domain_weights = zip(*DOMAINS, strict=True)
     # The burst: one evening two days ago, a shared link makes one idea gather votes within an hour.
     burst_at = chile.from_santiago(
@@ -282,7 +276,7 @@ def _votes(
         voters.append(
             {
                 "convocatoria_id": convocatoria.id,
-                "rut_hash": _keyed(chile.normalize_rut(rut)),
+                "rut_hash": rut_hash(rut),
                 "email": name,
                 "email_domain": domain,
                 "created_at": when - timedelta(minutes=3),

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from convocatorias.models import Postulacion
+from evaluacion.votacion import vote_counted
 from evaluacion.votacion_models import Preseleccion, SolicitudVoto, Voto
 from idea import audit, chile
 from idea.extensions import db
@@ -377,6 +378,12 @@ def _recount(preseleccion_ids: Sequence[int]) -> None:
     db.session.expire_all()
 
 
+def _counted(convocatoria_id: int, preseleccion_ids: Sequence[int]) -> None:
+    """Tell the public pages that show counts that these counters moved (they drop their cached copy)."""
+    for preseleccion_id in sorted(set(preseleccion_ids)):
+        vote_counted.send(None, convocatoria_id=convocatoria_id, preseleccion_id=preseleccion_id)
+
+
 def annul_vote(actor: User, voto: Voto, reason: str | None) -> Voto:
     """Annul one vote: it stays, with reason, who and when, and leaves every total (the idea's counter is
     recomputed from its valid votes in the same transaction). Audited; never commits."""
@@ -398,8 +405,8 @@ def annul_vote(actor: User, voto: Voto, reason: str | None) -> Voto:
         before={"annulled_at": None},
         after={"annulled_at": now, "annulled_reason": text},
     )
-    preseleccion_id = voto.preseleccion_id
-    _recount([preseleccion_id])
+    _recount([voto.preseleccion_id])
+    _counted(voto.convocatoria_id, [voto.preseleccion_id])
     return voto
 
 
@@ -447,6 +454,7 @@ def annul_cluster(
             after={"annulled_at": now, "annulled_reason": text, "cluster": f"{kind}:{key}"},
         )
     _recount([pid for _vid, pid in targets])
+    _counted(convocatoria_id, [pid for _vid, pid in targets])
     return int(done)
 
 

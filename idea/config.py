@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -35,6 +37,11 @@ def _public_base_url(value: str) -> str:
             f"PUBLIC_BASE_URL must be an http(s) address such as https://fondoidea.cl, not {value!r}."
         )
     return value.strip().rstrip("/")
+
+
+def derived_key(secret_key: str, purpose: str) -> str:
+    """A key for one purpose derived from SECRET_KEY (development and tests: nothing secret is committed)."""
+    return hmac.new(secret_key.encode(), f"fondo-idea:{purpose}".encode(), hashlib.sha256).hexdigest()
 
 
 def _host_list(value: str | None) -> list[str]:
@@ -74,6 +81,9 @@ class Config:
     def __init__(self, instance_path: Path) -> None:
         env = os.environ
         self.SECRET_KEY = env.get("SECRET_KEY") or _instance_secret(instance_path)
+        # The key of the voters' RUT hashes (HMAC-SHA256): required in production, where it must outlive any
+        # rotation of SECRET_KEY (a new key makes every voter new); derived from SECRET_KEY elsewhere.
+        self.VOTE_HASH_KEY = env.get("VOTE_HASH_KEY") or derived_key(self.SECRET_KEY, "vote-hash")
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'idea.db'}"
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
         self.REDIS_URL = env.get("REDIS_URL") or None
@@ -129,6 +139,7 @@ class TestConfig(Config):
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
         self.SECRET_KEY = "test-secret-not-for-production"  # noqa: S105
+        self.VOTE_HASH_KEY = derived_key(self.SECRET_KEY, "vote-hash")
         self.MAIL_SUPPRESS_SEND = True
         self.MAIL_PRINT = False
         self.PUBLIC_BASE_URL = "http://localhost"  # the test client's own address
@@ -156,6 +167,11 @@ class ProductionConfig(Config):
             )
         if not os.environ.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL must be set in production.")
+        if len(os.environ.get("VOTE_HASH_KEY", "")) < 32:
+            raise RuntimeError(
+                "VOTE_HASH_KEY must be set to a random value of at least 32 characters in production "
+                "(the key of the voters' RUT hashes; keep it for the life of the platform)."
+            )
         if not os.environ.get("PUBLIC_BASE_URL"):
             raise RuntimeError(
                 "PUBLIC_BASE_URL must be set in production (the site's address, e.g. https://fondoidea.cl): "

@@ -282,6 +282,7 @@ def production_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Any, app: Any, res
     from idea import create_app
 
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("VOTE_HASH_KEY", "v" * 40)
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://fondoidea.example")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     # The limiter extension is shared by every app of the test session: keep the storage the others use.

@@ -57,6 +57,7 @@ def test_a_forged_forwarded_host_behind_a_trusted_proxy_does_not_reach_the_reset
 @pytest.fixture
 def production_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, database_url: str) -> None:
     monkeypatch.setenv("SECRET_KEY", "s" * 40)
+    monkeypatch.setenv("VOTE_HASH_KEY", "v" * 40)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))

@@ -564,3 +564,30 @@ def test_the_demo_call_is_consistent(app: Flask, monkeypatch: pytest.MonkeyPatch
     assert watch.bursts(watch.votes_per_hour(call.id))
     assert watch.repeated_attempts(call.id)
     assert len({i.region for i in results.results(call.id).ideas}) >= 5
+
+
+def test_an_annulment_tells_the_public_pages_that_counts_moved(votacion: Any, make_user: Any) -> None:
+    from evaluacion.votacion import vote_counted
+
+    v = votacion()
+    voto = v.vote(v.ideas[1])
+    heard: list[dict[str, Any]] = []
+
+    def listener(sender: Any, **kwargs: Any) -> None:
+        heard.append(kwargs)
+
+    vote_counted.connect(listener)
+    try:
+        watch.annul_vote(make_user(Role.ADMIN), voto, "Duplicado")
+    finally:
+        vote_counted.disconnect(listener)
+    assert heard == [{"convocatoria_id": v.convocatoria.id, "preseleccion_id": v.ideas[1].id}]
+
+
+def test_the_demo_voters_are_hashed_like_the_vote(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from evaluacion.votacion import rut_hash
+    from evaluacion.votacion_seed import fake_rut
+
+    rut = fake_rut(__import__("random").Random(1))
+    assert rut_hash(rut) == rut_hash(rut.replace("-", ""))
+    assert len(rut_hash(rut)) == 64
