@@ -34,6 +34,9 @@ from convocatorias import seed
 from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Fase, Postulacion
 from evaluacion.models import Asignacion
 from evaluacion.seed import EVAL_CALL_SLUG
+from evaluacion.votacion import sign_token
+from evaluacion.votacion_models import Preseleccion
+from evaluacion.votacion_seed import CLUSTER_DOMAIN, VOTE_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
 from idea.cli import DEMO_USERS
 from idea.extensions import db
@@ -72,6 +75,12 @@ class Demo:
 
 Fill = Callable[[Demo], list[dict[str, Any]]]
 
+
+def _vote_call() -> Convocatoria:
+    """The demo call in the popular vote (with its shortlist and votes)."""
+    return db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug == VOTE_CALL_SLUG)).one()
+
+
 # Endpoint -> the parameter sets to visit it with (each one URL).
 PARAMS: dict[str, Fill] = {
     "convocatorias_public.desafio": lambda d: [
@@ -108,6 +117,14 @@ PARAMS: dict[str, Fill] = {
                                           {"convocatoria_id": d.eval_call.id, "orden": "discrepancia"}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
+    "votacion_integridad.integridad": lambda d: [
+        {"convocatoria_id": d.open_call.id}, {"convocatoria_id": _vote_call().id},
+        {"convocatoria_id": _vote_call().id, "dominio": CLUSTER_DOMAIN}],
+    "votacion_resultados.index": lambda d: [{"slug": d.open_call.slug}, {"slug": _vote_call().slug}],
+    # vot-core's voting pages, filled from the vote demo call (a link never issued shows the refusal page).
+    "votacion.vote": lambda d: [{"slug": _vote_call().slug, "preseleccion_id": db.session.scalars(
+        sa.select(Preseleccion.id).where(Preseleccion.convocatoria_id == _vote_call().id)).first()}],
+    "votacion.confirm": lambda d: [{"token": sign_token("enlace-de-prueba-no-emitido")}],
 }
 
 # Parameter name -> its value, for endpoints not in PARAMS.
@@ -134,6 +151,8 @@ SKIPPED: dict[str, str] = {
     "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
+    "votacion_resultados.export_csv": "a CSV download, not a page",
+    "votacion_resultados.export_json": "a JSON download, not a page",
 }
 
 # The demo accounts, plus nobody logged in.

@@ -583,11 +583,3 @@ def test_an_annulment_tells_the_public_pages_that_counts_moved(votacion: Any, ma
         vote_counted.disconnect(listener)
     assert heard == [{"convocatoria_id": v.convocatoria.id, "preseleccion_id": v.ideas[1].id}]
 
-
-def test_the_demo_voters_are_hashed_like_the_vote(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    from evaluacion.votacion import rut_hash
-    from evaluacion.votacion_seed import fake_rut
-
-    rut = fake_rut(__import__("random").Random(1))
-    assert rut_hash(rut) == rut_hash(rut.replace("-", ""))
-    assert len(rut_hash(rut)) == 64
