@@ -630,7 +630,7 @@ class PendingVote:
     network_hash: str
 
 
-def find_request(signed: str) -> PendingVote | ConfirmOutcome:
+def find_request(signed: str, now: datetime | None = None) -> PendingVote | ConfirmOutcome:
     """The request behind a link, or INVALID/EXPIRED. One indexed query."""
     if not signed or len(signed) > 300:
         return ConfirmOutcome.INVALID
@@ -653,7 +653,10 @@ def find_request(signed: str) -> PendingVote | ConfirmOutcome:
     ).one_or_none()
     if row is None:
         return ConfirmOutcome.INVALID
-    return PendingVote(*row)
+    pending = PendingVote(*row)
+    if pending.confirmed_at is None and pending.expires_at <= (now or chile.utcnow()):
+        return ConfirmOutcome.EXPIRED
+    return pending
 
 
 def confirm_vote(signed: str, now: datetime | None = None) -> ConfirmResult:
@@ -662,7 +665,7 @@ def confirm_vote(signed: str, now: datetime | None = None) -> ConfirmResult:
     decide between concurrent confirmations (a violation is retried on the next slot inside a savepoint, and
     once no slot is left the answer says why). Confirming twice counts once and says so."""
     now = now or chile.utcnow()
-    found = find_request(signed)
+    found = find_request(signed, now)
     if isinstance(found, ConfirmOutcome):
         return ConfirmResult(found)
     pending = found
@@ -688,8 +691,6 @@ def confirm_vote(signed: str, now: datetime | None = None) -> ConfirmResult:
         or not call.vote_open_at <= now < call.vote_close_at
     ):
         return ConfirmResult(ConfirmOutcome.CLOSED, pending.preseleccion_id)
-    if pending.expires_at <= now:
-        return ConfirmResult(ConfirmOutcome.EXPIRED, pending.preseleccion_id)
     used = set(db.session.scalars(sa.select(Voto.slot).where(Voto.votante_id == pending.votante_id)))
     domain = db.session.scalar(sa.select(Votante.email_domain).where(Votante.id == pending.votante_id)) or ""
     for slot in range(1, call.max_votes_per_person + 1):

@@ -102,7 +102,7 @@ def vote(slug: str, preseleccion_id: int) -> Any:
                 return render_template("evaluacion/votacion/check_inbox.html", convocatoria=call, entry=entry)
         status = 422
     else:
-        status = 200
+        status = 409 if request.method == "POST" else 200
     return render_template(
         "evaluacion/votacion/vote.html",
         convocatoria=call,
