@@ -160,14 +160,16 @@ def integridad(convocatoria_id: int) -> Any:
     form = VoteFilterForm(ideas, formdata=request.args)
     filtro = form.filtro()
     votes = watch.list_votes(convocatoria.id, filtro, regions, page_param())
+    whole = can_lead_whole_call(current_user, convocatoria)
     cluster_form = None
     if filtro.domain or len(filtro.network) == 64:
         kind, key = ("dominio", filtro.domain) if filtro.domain else ("red", filtro.network)
-        if can_lead_whole_call(current_user, convocatoria) and votes.valid:
+        if whole and votes.valid:
             cluster_form = AnnulClusterForm(formdata=None, kind=kind, key=key)
     return render_template(
         "evaluacion/votacion/integridad.html",
         convocatoria=convocatoria,
+        whole=whole,
         regions=regions,
         total=total,
         annulled=annulled,
