@@ -583,3 +583,19 @@ def test_an_annulment_tells_the_public_pages_that_counts_moved(votacion: Any, ma
         vote_counted.disconnect(listener)
     assert heard == [{"convocatoria_id": v.convocatoria.id, "preseleccion_id": v.ideas[1].id}]
 
+
+def test_an_annulment_without_the_csrf_token_is_refused(
+    votacion: Any, login_as: Any, make_user: Any, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v = votacion()
+    voto = v.vote(v.ideas[0], domain="bots.example")
+    client = login_as(lead(make_user))
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    client.post(f"/gestion/votacion/votos/{voto.id}/anular", data={"reason": "Sin token"})
+    client.post(
+        f"/gestion/votacion/{v.convocatoria.id}/integridad/anular-grupo",
+        data={"kind": "dominio", "key": "bots.example", "reason": "Sin token"},
+    )
+    db.session.expire_all()
+    assert db.session.get(Voto, voto.id).annulled_at is None
+    assert db.session.get(Preseleccion, v.ideas[0].id).vote_count == 1
