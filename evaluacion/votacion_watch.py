@@ -357,12 +357,17 @@ def _clean_reason(reason: str | None) -> str:
 
 def _recount(preseleccion_ids: Sequence[int]) -> None:
     """Set each counter to its number of valid votes. The rows are locked first (in id order, so two
-    annulments never deadlock), so the count that follows sees every vote committed before it."""
+    annulments never deadlock), so the count that follows sees every vote committed before it; a vote being
+    confirmed meanwhile adds its +1 after this transaction. The lock is FOR NO KEY UPDATE: it does not
+    conflict with the key-share lock a confirmation's INSERT of a vote takes on the idea (foreign key)."""
     ids = sorted(set(preseleccion_ids))
     if not ids:
         return
     db.session.execute(
-        sa.select(Preseleccion.id).where(Preseleccion.id.in_(ids)).order_by(Preseleccion.id).with_for_update()
+        sa.select(Preseleccion.id)
+        .where(Preseleccion.id.in_(ids))
+        .order_by(Preseleccion.id)
+        .with_for_update(key_share=True)
     ).all()
     valid = (
         sa.select(sa.func.count(Voto.id))

@@ -8,7 +8,9 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -599,3 +601,68 @@ def test_an_annulment_without_the_csrf_token_is_refused(
     db.session.expire_all()
     assert db.session.get(Voto, voto.id).annulled_at is None
     assert db.session.get(Preseleccion, v.ideas[0].id).vote_count == 1
+
+
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgresql"), reason="row locks need PostgreSQL"
+)
+def test_annulments_racing_confirmations_keep_the_counters_right(
+    votacion: Any, make_user: Any, app: Flask
+) -> None:
+    from evaluacion.votacion import confirm_vote, sign_token, token_hash
+
+    v = votacion()
+    idea = v.ideas[0]
+    old = [v.vote(idea, domain="bots.example") for _ in range(40)]
+    now = utcnow()
+    links = []
+    for n in range(80):
+        votante = Votante(convocatoria_id=v.convocatoria.id, rut_hash=f"{n:064d}", email_domain="gmail.com")
+        db.session.add(votante)
+        db.session.flush()
+        raw = f"token-de-carrera-{n}"
+        db.session.add(
+            SolicitudVoto(
+                convocatoria_id=v.convocatoria.id,
+                preseleccion_id=idea.id,
+                votante_id=votante.id,
+                token_hash=token_hash(raw),
+                network_hash="",
+                created_at=now,
+                expires_at=now + timedelta(hours=24),
+            )
+        )
+        links.append(sign_token(raw))
+    admin_id = make_user(Role.ADMIN).id
+    db.session.commit()
+    errors: list[BaseException] = []
+
+    def confirm(chunk: list[str]) -> None:
+        try:
+            with app.app_context():
+                for link in chunk:
+                    confirm_vote(link)
+                    db.session.commit()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    def annul(chunk: list[int]) -> None:
+        try:
+            with app.app_context(), app.test_request_context():
+                admin = db.session.get(User, admin_id)
+                for voto_id in chunk:
+                    watch.annul_vote(admin, db.session.get(Voto, voto_id), "Carrera")
+                    db.session.commit()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=confirm, args=(links[k::4],)) for k in range(4)]
+    threads += [threading.Thread(target=annul, args=([o.id for o in old][k::2],)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    db.session.expire_all()
+    assert db.session.get(Preseleccion, idea.id).vote_count == 80
+    assert watch.counters_match(v.convocatoria.id)
