@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 
 from convocatorias import queries
-from idea import chile
+from convocatorias.models import Convocatoria, Desafio, DesafioRegion, GrupoVulnerable, IndicadorLineaBase
+from idea import chile, pagecache
 from idea.permissions import PUBLIC, access
 
 bp = Blueprint("convocatorias_public", __name__)
@@ -18,9 +19,19 @@ bp.add_app_template_filter(queries.format_decimal_es, "decimal")
 bp.add_app_template_filter(queries.region_names, "region_names")
 bp.add_app_template_filter(queries.fase_label, "fase_label")
 
+# Everything these pages show comes from these tables: a committed change to any of them renders them afresh.
+pagecache.watch_models(
+    pagecache.PUBLIC, Convocatoria, Desafio, DesafioRegion, GrupoVulnerable, IndicadorLineaBase
+)
+
+
+def _public_scope(**_kwargs: Any) -> list[str]:
+    return [pagecache.PUBLIC]
+
 
 @bp.route("/")
 @access(PUBLIC)
+@pagecache.cached(_public_scope)
 def home() -> Any:
     calls = queries.home_calls(chile.utcnow())
     return render_template("convocatorias/public/home.html", calls=calls)
@@ -28,6 +39,7 @@ def home() -> Any:
 
 @bp.route("/convocatorias/<slug>")
 @access(PUBLIC)
+@pagecache.cached(_public_scope)
 def convocatoria(slug: str) -> Any:
     call = queries.published_call_by_slug(slug)
     if call is None:
@@ -44,6 +56,7 @@ def convocatoria(slug: str) -> Any:
 
 @bp.route("/convocatorias/<slug>/desafios/<int:desafio_id>")
 @access(PUBLIC)
+@pagecache.cached(_public_scope)
 def desafio(slug: str, desafio_id: int) -> Any:
     challenge = queries.published_desafio(slug, desafio_id)
     if challenge is None:

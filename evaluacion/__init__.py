@@ -80,6 +80,9 @@ def init_app(app: Flask) -> None:
     # The guard: a call leaves `evaluacion` only with every assignment scored or released.
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
+    from evaluacion import votacion_public  # the public voting pages (cards, idea page with share links)
+
+    votacion_public.init_app(app)
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
     # Popular vote: the public voting pages, the lead's shortlist, the guard entering `votacion`.
     app.register_blueprint(votacion_views.bp)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_limiter.util import get_remote_address
 from flask_login import current_user
 
 from convocatorias import lead_queries
@@ -44,11 +43,16 @@ def _limit(name: str) -> Any:
 
 
 def _rut_key() -> str:
-    """The per-person limit's key: the RUT's keyed hash (an invalid RUT counts against the address)."""
+    """The per-person limit's key: the keyed hash of the RUT typed (never the RUT)."""
     try:
         return "rut:" + ops.rut_hash(str(request.form.get("rut", ""))[:20])
     except (ValueError, TypeError):
-        return "rut-invalid:" + (get_remote_address() or "")
+        return "rut:invalid"
+
+
+def _rut_invalid() -> bool:
+    # A mistyped RUT is nobody's: the form refuses it, and only the per-address limit counts it.
+    return _rut_key() == "rut:invalid"
 
 
 # --- voter's pages -----------------------------------------------------------------------------------
@@ -73,7 +77,11 @@ def _entry(call: Convocatoria, preseleccion_id: int) -> Preseleccion:
 @access(PUBLIC)
 @limiter.limit(_limit("VOTE_LIMIT_REQUEST_IP"), methods=["POST"], error_message=LIMIT_MESSAGE)
 @limiter.limit(
-    _limit("VOTE_LIMIT_REQUEST_RUT"), key_func=_rut_key, methods=["POST"], error_message=LIMIT_MESSAGE
+    _limit("VOTE_LIMIT_REQUEST_RUT"),
+    key_func=_rut_key,
+    exempt_when=_rut_invalid,
+    methods=["POST"],
+    error_message=LIMIT_MESSAGE,
 )
 def vote(slug: str, preseleccion_id: int) -> Any:
     call = _voting_call(slug)
@@ -117,11 +125,13 @@ def _confirm_context(found: ops.PendingVote | ops.ConfirmOutcome) -> dict[str, A
     if isinstance(found, ops.ConfirmOutcome):
         return {"outcome": found, "entry": None, "convocatoria": None}
     entry = db.session.get(Preseleccion, found.preseleccion_id)
+    call = entry.postulacion.convocatoria if entry else None
     return {
         "outcome": None,
         "entry": entry,
-        "convocatoria": entry.postulacion.convocatoria if entry else None,
+        "convocatoria": call,
         "pending": found,
+        "closed": ops.window_problem(call, chile.utcnow()) if call else None,
     }
 
 

@@ -153,7 +153,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_core(app: Flask) -> None:
-    from idea import admin, audit, auth, branding, errors, filters, form_helpers, views
+    from idea import admin, audit, auth, branding, errors, filters, form_helpers, pagecache, views
     from idea.cli import register_cli
     from idea.jobs import commit
     from idea.params import refuse_nul_bytes
@@ -211,6 +211,7 @@ def _register_core(app: Flask) -> None:
     add_admin_section(app, "admin.audit_log", _l("Audit log"), _l("Who did what, and when."))
     add_start_provider(app, admin.start_card)
     app.register_blueprint(views.bp)
+    pagecache.init_app(app)
     branding.init_app(app)
     errors.register(app)
     filters.register(app)

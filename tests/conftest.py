@@ -22,7 +22,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
-from idea import create_app
+from idea import create_app, pagecache
 from idea.extensions import db, limiter, mail
 from idea.models import Role, RoleAssignment, User, utcnow
 from idea.passwords import hash_password
@@ -118,6 +118,7 @@ def app_context(app: Flask) -> Iterator[Flask]:
     """Each test runs in an app context on empty tables, with fresh rate-limit counters."""
     with app.app_context():
         limiter.reset()
+        pagecache.clear()  # rows of the previous test are gone (TRUNCATE fires no invalidation)
         yield app
         _empty_tables()
         db.session.remove()

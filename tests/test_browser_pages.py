@@ -34,8 +34,6 @@ from convocatorias import seed
 from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Fase, Postulacion
 from evaluacion.models import Asignacion
 from evaluacion.seed import EVAL_CALL_SLUG
-from evaluacion.votacion import sign_token
-from evaluacion.votacion_models import Preseleccion
 from evaluacion.votacion_seed import CLUSTER_DOMAIN, VOTE_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
 from idea.cli import DEMO_USERS
@@ -81,6 +79,35 @@ def _vote_call() -> Convocatoria:
     return db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug == VOTE_CALL_SLUG)).one()
 
 
+def _voting(d: Demo) -> dict[str, Any]:
+    """A call in the popular vote and one of its shortlisted ideas: the demo's (seeded by the integrity-watch
+    branch), else a small one made here from the demo applicant's sent submission."""
+    from evaluacion.votacion_models import ConfiguracionVotacion, Preseleccion
+
+    row = db.session.execute(
+        sa.select(Convocatoria.slug, Preseleccion.id)
+        .join(ConfiguracionVotacion, ConfiguracionVotacion.convocatoria_id == Convocatoria.id)
+        .join(Preseleccion, Preseleccion.convocatoria_id == Convocatoria.id)
+        .where(Convocatoria.fase == Fase.VOTACION, ConfiguracionVotacion.published_at.is_not(None))
+        .order_by(Preseleccion.id)
+    ).first()
+    if row is None:
+        now = utcnow()
+        call = Convocatoria(slug="votacion-pruebas", title="Convocatoria en votación", year=2026,
+                            summary="Ideas en votación popular", total_budget=650_000_000,
+                            min_amount=20_000_000, max_amount=30_000_000, fase=Fase.VOTACION,
+                            published_at=now, vote_open_at=now - timedelta(days=1),
+                            vote_close_at=now + timedelta(days=5))
+        db.session.add(call)
+        db.session.flush()
+        db.session.add(ConfiguracionVotacion(convocatoria_id=call.id, published_at=now))
+        entry = Preseleccion(convocatoria_id=call.id, postulacion_id=d.own_sent.id,
+                             summary="Un resumen público de la idea, sin datos personales.")
+        db.session.add(entry)
+        db.session.commit()
+        return {"slug": call.slug, "preseleccion_id": entry.id}
+    return {"slug": row[0], "preseleccion_id": row[1]}
+
 # Endpoint -> the parameter sets to visit it with (each one URL).
 PARAMS: dict[str, Fill] = {
     "convocatorias_public.desafio": lambda d: [
@@ -117,14 +144,15 @@ PARAMS: dict[str, Fill] = {
                                           {"convocatoria_id": d.eval_call.id, "orden": "discrepancia"}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
+    "votacion_publica.index": lambda d: [{"slug": _voting(d)["slug"]},
+                                         {"slug": _voting(d)["slug"], "region": "13", "q": "idea"}],
+    "votacion_publica.idea": lambda d: [_voting(d)],
+    "votacion.vote": lambda d: [_voting(d)],
+    "votacion.confirm": lambda d: [{"token": "enlace-que-no-existe"}],  # the "link not found" page
     "votacion_integridad.integridad": lambda d: [
         {"convocatoria_id": d.open_call.id}, {"convocatoria_id": _vote_call().id},
         {"convocatoria_id": _vote_call().id, "dominio": CLUSTER_DOMAIN}],
     "votacion_resultados.index": lambda d: [{"slug": d.open_call.slug}, {"slug": _vote_call().slug}],
-    # vot-core's voting pages, filled from the vote demo call (a link never issued shows the refusal page).
-    "votacion.vote": lambda d: [{"slug": _vote_call().slug, "preseleccion_id": db.session.scalars(
-        sa.select(Preseleccion.id).where(Preseleccion.convocatoria_id == _vote_call().id)).first()}],
-    "votacion.confirm": lambda d: [{"token": sign_token("enlace-de-prueba-no-emitido")}],
 }
 
 # Parameter name -> its value, for endpoints not in PARAMS.

@@ -23,7 +23,7 @@ from convocatorias.models import (
     Organizacion,
     Postulacion,
 )
-from idea import chile
+from idea import chile, pagecache
 from idea.extensions import db
 
 # 2026-05-19 19:59:59 in Santiago (UTC-4 in May): 12 days and 4 hours before the deadline below.
@@ -339,6 +339,7 @@ def _add_submissions(desafios: list[Desafio], organizacion: Organizacion, count:
 
 
 def _query_count(client: Any, url: str) -> list[str]:
+    pagecache.clear()  # the queries of rendering the page, not of serving it from the page cache
     with count_queries() as statements:
         _html(client.get(url))
     return statements

@@ -195,8 +195,21 @@ def test_the_call_cannot_leave_evaluacion_with_unscored_assignments(
     lead.post(f"/gestion/evaluacion/asignaciones/{a.id}/liberar", data={"reason": "Licencia médica"})
     db.session.expire_all()
     with app.test_request_context():
+        _publish_vote(admin, e.convocatoria)  # the vote's own guard (tests/evaluacion/test_votacion.py)
         change_fase(admin, e.convocatoria, Fase.VOTACION)
     assert e.convocatoria.fase == Fase.VOTACION
+
+
+def _publish_vote(admin: Any, convocatoria: Any) -> None:
+    from datetime import timedelta
+
+    from evaluacion import votacion
+
+    opens = convocatoria.evaluation_end_at + timedelta(days=1)
+    votacion.update_settings(
+        admin, convocatoria, votacion.VotacionData(vote_open_at=opens, vote_close_at=opens + timedelta(days=5))
+    )
+    votacion.publish_shortlist(admin, convocatoria)
 
 
 def test_the_dashboard_shows_outliers_and_adds_a_reviewer(

@@ -72,7 +72,9 @@ def test_the_network_hash_keeps_only_the_prefix(app: Any) -> None:
     assert ops.network_hash("no es ip") == ops.network_hash(None)
 
 
-def test_rut_spellings_vote_as_one_person(client: Any, outbox: Any, votacion: Callable[..., Votacion]) -> None:
+def test_rut_spellings_vote_as_one_person(
+    client: Any, outbox: Any, votacion: Callable[..., Votacion]
+) -> None:
     v = votacion(n=3)
     a, b = v.entries[0], v.entries[1]
     assert outcome(vote(client, outbox, v, a, RUT_SPELLINGS[0], "ana@ejemplo.cl")) == "counted"
@@ -137,11 +139,11 @@ def test_confirming_twice_counts_once_and_says_so_kindly(
     assert outcome(confirm(client, token)) == "counted"
     again = confirm(client, token)
     assert again.status_code == 200 and outcome(again) == "already_counted"
-    assert "ya estaba contado".encode() in again.data or "ya está contado".encode() in again.data
+    assert b"ya estaba contado" in again.data or "ya está contado".encode() in again.data
     assert count(entry) == 1
     page = client.get(f"/votar/confirmar/{token}")
     assert page.status_code == 200 and outcome(page) == "already_counted"
-    assert "Confirmar mi voto".encode() not in page.data
+    assert b"Confirmar mi voto" not in page.data
 
 
 def test_opening_the_link_does_not_count(client: Any, outbox: Any, votacion: Callable[..., Votacion]) -> None:
@@ -152,7 +154,7 @@ def test_opening_the_link_does_not_count(client: Any, outbox: Any, votacion: Cal
     for _ in range(3):  # a mail scanner following the link, then the person opening it
         page = client.get(f"/votar/confirmar/{token}")
         assert page.status_code == 200
-        assert "Confirmar mi voto".encode() in page.data
+        assert b"Confirmar mi voto" in page.data
         assert entry.postulacion.title.encode() in page.data
     assert count(entry) == 0
     assert db.session.scalar(sa.select(sa.func.count(Voto.id))) == 0
@@ -168,6 +170,7 @@ def test_confirmation_after_the_vote_closed_is_refused(
     token = last_link(outbox, "ana@ejemplo.cl")
     v.convocatoria.vote_close_at = utcnow() - timedelta(seconds=1)  # the link is still young
     db.session.commit()
+    assert outcome(client.get(f"/votar/confirmar/{token}")) == "closed"  # no button to press
     response = confirm(client, token)
     assert outcome(response) == "closed"
     assert "La votación está cerrada".encode() in response.data
@@ -180,7 +183,9 @@ def test_confirmation_after_the_vote_closed_is_refused(
     assert ops.confirm_vote(token, now=closes - timedelta(seconds=1)).outcome == ops.ConfirmOutcome.COUNTED
 
 
-def test_asking_outside_the_window_is_refused(client: Any, outbox: Any, votacion: Callable[..., Votacion]) -> None:
+def test_asking_outside_the_window_is_refused(
+    client: Any, outbox: Any, votacion: Callable[..., Votacion]
+) -> None:
     v = votacion(n=1)
     v.convocatoria.vote_open_at = utcnow() + timedelta(hours=2)
     db.session.commit()
@@ -190,7 +195,9 @@ def test_asking_outside_the_window_is_refused(client: Any, outbox: Any, votacion
     assert not outbox.to("ana@ejemplo.cl")
 
 
-def test_an_expired_or_forged_link_is_refused(client: Any, outbox: Any, votacion: Callable[..., Votacion]) -> None:
+def test_an_expired_or_forged_link_is_refused(
+    client: Any, outbox: Any, votacion: Callable[..., Votacion]
+) -> None:
     v = votacion(n=1)
     entry = v.entries[0]
     ask(client, v, entry, "12.345.678-5", "ana@ejemplo.cl")
@@ -211,7 +218,9 @@ def test_an_expired_or_forged_link_is_refused(client: Any, outbox: Any, votacion
     assert count(entry) == 0
 
 
-def test_the_stored_token_is_only_a_digest(client: Any, outbox: Any, votacion: Callable[..., Votacion]) -> None:
+def test_the_stored_token_is_only_a_digest(
+    client: Any, outbox: Any, votacion: Callable[..., Votacion]
+) -> None:
     v = votacion(n=1)
     ask(client, v, v.entries[0], "12.345.678-5", "ana@ejemplo.cl")
     signed = last_link(outbox, "ana@ejemplo.cl")
@@ -231,13 +240,15 @@ def test_the_honeypot_catches_bots(client: Any, outbox: Any, votacion: Callable[
     assert db.session.scalar(sa.select(sa.func.count(Votante.id))) == 0
 
 
-def test_the_form_refuses_bad_input_in_spanish(client: Any, outbox: Any, votacion: Callable[..., Votacion]) -> None:
+def test_the_form_refuses_bad_input_in_spanish(
+    client: Any, outbox: Any, votacion: Callable[..., Votacion]
+) -> None:
     v = votacion(n=1)
     url = v.vote_url(v.entries[0])
     bad_rut = client.post(url, data={"rut": "12.345.678-9", "email": "ana@ejemplo.cl", "accepted": "y"})
     assert bad_rut.status_code == 422 and "dígito verificador".encode() in bad_rut.data
     no_notice = client.post(url, data={"rut": "12.345.678-5", "email": "ana@ejemplo.cl"})
-    assert no_notice.status_code == 422 and "aceptar el aviso".encode() in no_notice.data
+    assert no_notice.status_code == 422 and b"aceptar el aviso" in no_notice.data
     bad_mail = client.post(url, data={"rut": "12.345.678-5", "email": "no-es-correo", "accepted": "y"})
     assert bad_mail.status_code == 422
     assert not outbox.messages
@@ -270,9 +281,19 @@ def test_asking_too_often_for_one_rut_is_refused(
         assert ask(client, v, v.entries[i % 3], RUT_SPELLINGS[i], f"a{i}@ejemplo.cl").status_code == 200
     refused = ask(client, v, v.entries[0], "12345678-5", "a9@ejemplo.cl")
     assert refused.status_code == 429
-    assert "Demasiados intentos".encode() in refused.data
+    assert b"Demasiados intentos" in refused.data
     # Another person from the same address is not stopped by that limit.
     assert ask(client, v, v.entries[0], "11.111.111-1", "b@ejemplo.cl").status_code == 200
+
+
+def test_mistyped_ruts_do_not_lock_anyone_out(
+    client: Any, app: Any, votacion: Callable[..., Votacion], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v = votacion(n=1)
+    monkeypatch.setitem(app.config, "VOTE_LIMIT_REQUEST_RUT", "2 per hour")
+    codes = [ask(client, v, v.entries[0], f"12.345.678-{d}", "a@ejemplo.cl").status_code for d in "0123"]
+    assert codes == [422, 422, 422, 422]
+    assert ask(client, v, v.entries[0], "12.345.678-5", "a@ejemplo.cl").status_code == 200
 
 
 def test_asking_too_often_from_one_address_is_refused(
@@ -291,7 +312,7 @@ def test_confirming_too_often_from_one_address_is_refused(
     monkeypatch.setitem(app.config, "VOTE_LIMIT_CONFIRM_IP", "3 per minute")
     codes = [confirm(client, f"falso{i}").status_code for i in range(4)]
     assert codes == [404, 404, 404, 429]
-    assert "Demasiados intentos".encode() in confirm(client, "otro").data
+    assert b"Demasiados intentos" in confirm(client, "otro").data
 
 
 # --- no plain RUT anywhere ---------------------------------------------------------------------------
@@ -309,8 +330,16 @@ def test_no_table_holds_a_plain_rut(
     ask(client, v, v.entries[0], "12.345.678-9", "x@ejemplo.cl")  # a wrong check digit, refused
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count(Voto.id))) == 3
-    needles = {*RUT_SPELLINGS, "12345678", "9.876.543-3", "9876543-3", "98765433", "9876543", "12.345.678-9",
-               "123456789"}
+    needles = {
+        *RUT_SPELLINGS,
+        "12345678",
+        "9.876.543-3",
+        "9876543-3",
+        "98765433",
+        "9876543",
+        "12.345.678-9",
+        "123456789",
+    }
     found = []
     for table in db.metadata.sorted_tables:
         for row in db.session.execute(sa.select(table)).mappings():
@@ -349,8 +378,14 @@ def test_the_lead_sets_the_vote_in_chilean_time(
     url = f"/gestion/votacion/{v.convocatoria.id}/"
     assert lead.get(url).status_code == 200
     year = utcnow().year + 1
-    data = {"mode": "mejores", "top_n": "1", "max_votes_per_person": "3", "show_counts": "",
-            "vote_open_at": f"{year}-07-01T09:00", "vote_close_at": f"{year}-07-15"}
+    data = {
+        "mode": "mejores",
+        "top_n": "1",
+        "max_votes_per_person": "3",
+        "show_counts": "",
+        "vote_open_at": f"{year}-07-01T09:00",
+        "vote_close_at": f"{year}-07-15",
+    }
     v.convocatoria.committee_at = None
     db.session.commit()
     response = lead.post(url, data=data)
@@ -358,7 +393,11 @@ def test_the_lead_sets_the_vote_in_chilean_time(
     db.session.expire_all()
     config = db.session.scalars(sa.select(ConfiguracionVotacion)).one()
     assert (config.mode, config.top_n, config.max_votes_per_person, config.show_counts) == (
-        ModoPreseleccion.MEJORES, 1, 3, False)
+        ModoPreseleccion.MEJORES,
+        1,
+        3,
+        False,
+    )
     call = v.convocatoria
     assert call.vote_open_at.strftime("%H:%M") in ("13:00", "12:00")  # 09:00 in Santiago (UTC-4 or -3)
     assert call.vote_close_at.strftime("%d") in ("15", "16")
@@ -385,7 +424,10 @@ def test_the_lead_previews_and_publishes_the_shortlist(
     [None, Role.POSTULANTE, Role.EVALUADOR, "region-lead", "other-call-lead"],
 )
 def test_only_leads_of_the_whole_call_publish(
-    who: Any, app: Any, login_as: Callable[..., Any], votacion: Callable[..., Votacion],
+    who: Any,
+    app: Any,
+    login_as: Callable[..., Any],
+    votacion: Callable[..., Votacion],
     make_convocatoria: Callable[..., Any],
 ) -> None:
     v = votacion(n=2, enter=False)
@@ -421,8 +463,11 @@ def test_the_shortlist_is_frozen_once_votes_exist(
 def _frozen(v: Votacion) -> None:
     with pytest.raises(ops.VotacionError, match="ya no puede cambiar"):
         ops.publish_shortlist(v.admin, v.convocatoria)
-    data = ops.VotacionData(max_votes_per_person=3, vote_open_at=v.convocatoria.vote_open_at,
-                            vote_close_at=v.convocatoria.vote_close_at)
+    data = ops.VotacionData(
+        max_votes_per_person=3,
+        vote_open_at=v.convocatoria.vote_open_at,
+        vote_close_at=v.convocatoria.vote_close_at,
+    )
     with pytest.raises(ops.VotacionError):
         ops.update_settings(v.admin, v.convocatoria, data)
     data.max_votes_per_person, data.show_counts = 2, False
@@ -446,7 +491,9 @@ def _guard(escenario: Callable[..., Any], make_user: Callable[..., Any]) -> None
     assert "publica la preselección" in text and "fechas" in text
     now = utcnow()
     call.evaluation_end_at = now - timedelta(days=1)
-    ops.update_settings(admin, call, ops.VotacionData(vote_open_at=now, vote_close_at=now + timedelta(days=3)))
+    ops.update_settings(
+        admin, call, ops.VotacionData(vote_open_at=now, vote_close_at=now + timedelta(days=3))
+    )
     ops.publish_shortlist(admin, call)
     call_ops.change_fase(admin, call, Fase.VOTACION)
     assert call.fase == Fase.VOTACION
@@ -494,8 +541,52 @@ def test_hostile_input_gets_a_4xx(client: Any, votacion: Callable[..., Votacion]
     assert client.get(f"/convocatorias/no-existe/votacion/{v.entries[0].id}/votar").status_code == 404
     assert client.get("/votar/confirmar/" + "x" * 1500).status_code == 404
     assert client.get("/votar/confirmar/%00abc").status_code == 400
-    nul = client.post(v.vote_url(v.entries[0]), data={"rut": "12.345.678-5\x00", "email": "a@b.cl", "accepted": "y"})
+    nul = client.post(
+        v.vote_url(v.entries[0]), data={"rut": "12.345.678-5\x00", "email": "a@b.cl", "accepted": "y"}
+    )
     assert nul.status_code == 400
-    huge = client.post(v.vote_url(v.entries[0]), data={"rut": "9" * 5000, "email": "x" * 5000, "accepted": "y"})
+    huge = client.post(
+        v.vote_url(v.entries[0]), data={"rut": "9" * 5000, "email": "x" * 5000, "accepted": "y"}
+    )
     assert huge.status_code == 422
-    assert client.post("/gestion/votacion/99999999999999999999/preseleccion/publicar").status_code in (302, 404)
+    assert client.post("/gestion/votacion/99999999999999999999/preseleccion/publicar").status_code in (
+        302,
+        404,
+    )
+
+
+# --- performance -------------------------------------------------------------------------------------
+
+
+def test_the_lead_pages_take_a_fixed_number_of_queries(
+    app: Any, login_as: Callable[..., Any], votacion: Callable[..., Votacion],
+    make_postulacion: Callable[..., Any], make_organizacion: Callable[..., Any],
+) -> None:
+    from convocatorias.models import EstadoPostulacion
+
+    v = votacion(n=3, enter=False)
+    lead = login_as(Role.ENCARGADO_TECNICO, convocatoria_id=v.convocatoria.id)
+    statements: list[str] = []
+
+    def counter(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    url = f"/gestion/votacion/{v.convocatoria.id}/preseleccion"
+    lead.get(url)  # warm up
+
+    def queries() -> int:
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            assert lead.get(url).status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+        return len(statements)
+
+    few = queries()
+    desafio = v.escenario.postulaciones[0].desafio
+    for _ in range(15):
+        make_postulacion(desafio, make_organizacion(), status=EstadoPostulacion.ADMISIBLE)
+    ops.publish_shortlist(v.admin, v.convocatoria)
+    db.session.commit()
+    assert queries() == few

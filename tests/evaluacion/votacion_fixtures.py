@@ -41,8 +41,12 @@ def score(escenario: Escenario, values: list[int]) -> None:
     for postulacion, value in zip(escenario.postulaciones, values, strict=False):
         a = assign(reviewer, postulacion)
         save_evaluation(
-            reviewer, a, escenario.rubrica, {c.id: ScoreInput(value) for c in escenario.rubrica.criterios},
-            "Bien", submit=True,
+            reviewer,
+            a,
+            escenario.rubrica,
+            {c.id: ScoreInput(value) for c in escenario.rubrica.criterios},
+            "Bien",
+            submit=True,
         )
     db.session.commit()
 
@@ -69,9 +73,16 @@ def votacion(escenario: Callable[..., Escenario], make_user: Callable[..., User]
         db.session.commit()
         admin = make_user(Role.ADMIN, name="Administradora")
         ops.update_settings(
-            admin, call,
-            ops.VotacionData(mode=mode, top_n=top_n, max_votes_per_person=max_votes, show_counts=show_counts,
-                             vote_open_at=now - timedelta(days=1), vote_close_at=now + timedelta(days=5)),
+            admin,
+            call,
+            ops.VotacionData(
+                mode=mode,
+                top_n=top_n,
+                max_votes_per_person=max_votes,
+                show_counts=show_counts,
+                vote_open_at=now - timedelta(days=1),
+                vote_close_at=now + timedelta(days=5),
+            ),
         )
         entries = ops.publish_shortlist(admin, call)
         if enter:
