@@ -82,7 +82,10 @@ def init_app(app: Flask) -> None:
         seed,
         votacion,
         votacion_models,
+        votacion_results_views,
+        votacion_seed,
         votacion_views,
+        votacion_watch_views,
     )
     from idea import add_nav_provider, add_start_provider
 
@@ -107,3 +110,7 @@ def init_app(app: Flask) -> None:
     votacion.connect()
     votacion.register_labels(app)
     votacion_views.register_cli(app)
+    app.register_blueprint(votacion_watch_views.bp)  # the lead's integrity watch of the popular vote
+    votacion_watch_views.register_labels(app)
+    app.register_blueprint(votacion_results_views.bp)  # public results and open data of the popular vote
+    votacion_seed.connect()  # `flask seed-demo`: a call in the popular vote with votes

@@ -35,6 +35,7 @@ from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, F
 from evaluacion.comite_seed import COMITE_CALL_SLUG
 from evaluacion.models import Asignacion
 from evaluacion.seed import EVAL_CALL_SLUG
+from evaluacion.votacion_seed import CLUSTER_DOMAIN, VOTE_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
 from idea.cli import DEMO_USERS
 from idea.extensions import db
@@ -73,6 +74,11 @@ class Demo:
 
 
 Fill = Callable[[Demo], list[dict[str, Any]]]
+
+
+def _vote_call() -> Convocatoria:
+    """The demo call in the popular vote (with its shortlist and votes)."""
+    return db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug == VOTE_CALL_SLUG)).one()
 
 
 def _voting(d: Demo) -> dict[str, Any]:
@@ -163,6 +169,10 @@ PARAMS: dict[str, Fill] = {
     "pilotos_lead.modulos": formacion_demo.call,
     "pilotos_lead.new_modulo": formacion_demo.call,
     "pilotos_lead.edit_modulo": formacion_demo.modulo,
+    "votacion_integridad.integridad": lambda d: [
+        {"convocatoria_id": d.open_call.id}, {"convocatoria_id": _vote_call().id},
+        {"convocatoria_id": _vote_call().id, "dominio": CLUSTER_DOMAIN}],
+    "votacion_resultados.index": lambda d: [{"slug": d.open_call.slug}, {"slug": _vote_call().slug}],
 }
 
 
@@ -208,6 +218,8 @@ SKIPPED: dict[str, str] = {
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
     "pilotos_equipo.calendar": "an iCalendar download, not a page",
+    "votacion_resultados.export_csv": "a CSV download, not a page",
+    "votacion_resultados.export_json": "a JSON download, not a page",
 }
 
 # The demo accounts, plus nobody logged in.
