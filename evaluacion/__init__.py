@@ -56,6 +56,7 @@ def _start(user: Any) -> list[dict[str, Any]]:
 def init_app(app: Flask) -> None:
     from evaluacion import (  # noqa: F401
         comite_models,
+        comite_sesion_views,
         labels,
         lead_views,
         models,
@@ -76,3 +77,4 @@ def init_app(app: Flask) -> None:
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
+    comite_sesion_views.register(app)  # committee sessions, decisions and the acta
