@@ -32,6 +32,7 @@ from flask import Flask
 
 from convocatorias import seed
 from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Fase, Postulacion
+from evaluacion.comite_seed import COMITE_CALL_SLUG
 from evaluacion.models import Asignacion
 from evaluacion.seed import EVAL_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
@@ -108,7 +109,32 @@ PARAMS: dict[str, Fill] = {
                                           {"convocatoria_id": d.eval_call.id, "orden": "discrepancia"}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
+    "comite_ranking.ranking": lambda d: [{"convocatoria_id": _comite_call().id},
+                                         {"convocatoria_id": _comite_call().id, "region": "11",
+                                          "orden": "votos"}],
+    "comite_ranking.detail": lambda d: [{"convocatoria_id": _comite_call().id, "postulacion_id": pid}
+                                        for pid in _comite_postulaciones()],
+    "comite_ranking.conflicts": lambda d: [{"convocatoria_id": _comite_call().id}],
+    "comite_ranking.rules": lambda d: [{"convocatoria_id": _comite_call().id}],
 }
+
+
+def _comite_call() -> Convocatoria:
+    return db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug == COMITE_CALL_SLUG)).one()
+
+
+def _comite_postulaciones() -> list[int]:
+    """A submission the demo committee member is recused from (403 for them), and the best other one."""
+    from evaluacion.models import Conflicto
+
+    recused = db.session.scalars(
+        sa.select(Conflicto.postulacion_id).where(Conflicto.convocatoria_id == _comite_call().id)
+    ).first()
+    other = db.session.scalars(
+        sa.select(Postulacion.id).where(Postulacion.convocatoria_id == _comite_call().id,
+                                        Postulacion.id != recused).order_by(Postulacion.id)
+    ).first()
+    return [recused, other]
 
 # Parameter name -> its value, for endpoints not in PARAMS.
 ARGUMENTS: dict[str, Callable[[Demo], Any]] = {
