@@ -50,7 +50,7 @@ def gather(sesion: SesionComite) -> Acta:
     members = {u.id: u for u in comite.members_of(convocatoria.id)}
     recused = [
         (members[uid], sorted(folios[p] for p in pids if p in folios))
-        for uid, pids in sorted(comite.recusals(convocatoria.id).items())
+        for uid, pids in sorted(comite.recusals(convocatoria).items())
         if uid in members
     ]
     decisions = comite.decisions_of(sesion.id)
