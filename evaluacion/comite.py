@@ -619,6 +619,13 @@ def apply_proposal(actor: User, sesion: SesionComite, run: CorridaSolver) -> App
             applied.skipped_recused.append(row.folio)
             continue
         override = overrides.get(pid)
+        if (
+            existing is not None
+            and existing.outcome == Resultado.SELECCIONADA
+            and pid in include
+            and pid in selected
+        ):
+            continue  # a closed selection that stands, with its reason
         if pid in selected:
             outcome = Resultado.SELECCIONADA
             if override is not None and override.kind == Override.INCLUIR:
