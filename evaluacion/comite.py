@@ -562,8 +562,6 @@ def decide(
         was = decisions_of(previous.id).get(postulacion.id) if previous else None
         if was is None or was.outcome != Resultado.SELECCIONADA:
             raise ComiteError(_("Only a team selected in a closed session can decline."))
-    elif existing is not None and existing.outcome == Resultado.DECLINADA:
-        raise ComiteError(_("This team declined the award; that decision stands."))
     row = next(
         (r for r in comite_ranking.final_ranking(convocatoria) if r.postulacion_id == postulacion.id), None
     )
