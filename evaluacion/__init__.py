@@ -73,6 +73,7 @@ def init_app(app: Flask) -> None:
         comite_models,
         comite_ranking_views,
         comite_seed,
+        comite_sesion_views,
         labels,
         lead_views,
         models,
@@ -114,3 +115,4 @@ def init_app(app: Flask) -> None:
     votacion_watch_views.register_labels(app)
     app.register_blueprint(votacion_results_views.bp)  # public results and open data of the popular vote
     votacion_seed.connect()  # `flask seed-demo`: a call in the popular vote with votes
+    comite_sesion_views.register(app)  # committee sessions, decisions and the acta

@@ -173,6 +173,9 @@ PARAMS: dict[str, Fill] = {
         {"convocatoria_id": d.open_call.id}, {"convocatoria_id": _vote_call().id},
         {"convocatoria_id": _vote_call().id, "dominio": CLUSTER_DOMAIN}],
     "votacion_resultados.index": lambda d: [{"slug": d.open_call.slug}, {"slug": _vote_call().slug}],
+    "comite_sesiones.index": lambda d: [{"convocatoria_id": _comite_call().id}],
+    "comite_sesiones.session": lambda d: [_comite_sesion(d), {**_comite_sesion(d), "page": 2}],
+    "comite_sesiones.acta": lambda d: [_comite_sesion(d)],
 }
 
 
@@ -192,6 +195,24 @@ def _comite_postulaciones() -> list[int]:
                                         Postulacion.id != recused).order_by(Postulacion.id)
     ).first()
     return [recused, other]
+
+
+def _comite_sesion(d: Demo) -> dict[str, int]:
+    """An open committee session of the demo committee call (made here, so the demo stays ready for a user to
+    open the first one): the demo member present and the solver run for both objectives."""
+    from evaluacion import comite
+    from evaluacion.comite_models import SesionComite
+
+    call = _comite_call()
+    sesion = db.session.scalars(
+        sa.select(SesionComite).where(SesionComite.convocatoria_id == call.id)
+    ).first()
+    if sesion is None:
+        sesion = comite.open_session(d.admin, call, place="Sala del consejo")
+        comite.set_attendance(d.admin, sesion, [u.id for u in comite.members_of(call.id)])
+        comite.run_solver(d.admin, sesion, "rank")
+        db.session.commit()
+    return {"convocatoria_id": call.id, "sesion_id": sesion.id}
 
 # Parameter name -> its value, for endpoints not in PARAMS.
 ARGUMENTS: dict[str, Callable[[Demo], Any]] = {
@@ -220,6 +241,9 @@ SKIPPED: dict[str, str] = {
     "pilotos_equipo.calendar": "an iCalendar download, not a page",
     "votacion_resultados.export_csv": "a CSV download, not a page",
     "votacion_resultados.export_json": "a JSON download, not a page",
+    "comite_sesiones.run_document": "the solver's JSON document, a download (test_comite_sesion.py)",
+    "comite_sesiones.acta_pdf": "the acta as PDF, a download (test_comite_sesion.py)",
+    "comite_sesiones.acta_xlsx": "the acta's XLSX annex, a download (test_comite_sesion.py)",
 }
 
 # The demo accounts, plus nobody logged in.
