@@ -56,6 +56,7 @@ def _start(user: Any) -> list[dict[str, Any]]:
 def init_app(app: Flask) -> None:
     from evaluacion import (  # noqa: F401
         comite_models,
+        comite_results_views,
         labels,
         lead_views,
         models,
@@ -76,3 +77,6 @@ def init_app(app: Flask) -> None:
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
+    # The committee's published results: public page per call, publishing, applicant e-mails.
+    app.register_blueprint(comite_results_views.bp)
+    app.context_processor(lambda: {"call_results_url": comite_results_views.results_url})
