@@ -117,19 +117,16 @@ def can_publish(user: Any, convocatoria: Convocatoria) -> bool:
     )
 
 
-def _bump_public_cache(convocatoria: Convocatoria) -> None:
-    """Invalidate the public page cache when it exists (idea.pagecache, from the public-vote pages)."""
+def _bump_public_cache() -> None:
+    """Once this transaction commits, render the cached public pages afresh (the call page links to the
+    results). The page cache (idea.pagecache) comes with the public voting pages; without it, nothing."""
     try:
-        from idea import pagecache  # type: ignore[attr-defined]
+        from idea import pagecache  # type: ignore[attr-defined,unused-ignore]
     except ImportError:
         return
-    bump = getattr(pagecache, "bump", None)
-    if bump is None:
-        return
-    try:
-        bump(convocatoria.slug)
-    except TypeError:
-        bump()
+    bump_on_commit = getattr(pagecache, "bump_on_commit", None)
+    if bump_on_commit is not None:
+        bump_on_commit(getattr(pagecache, "PUBLIC", "public"))
 
 
 def publish_results(actor: User, sesion: SesionComite) -> None:
@@ -170,7 +167,7 @@ def publish_results(actor: User, sesion: SesionComite) -> None:
         },
     )
     enqueue(notify_outcomes, sesion.convocatoria_id)
-    _bump_public_cache(sesion.convocatoria)
+    _bump_public_cache()
 
 
 # --- the public page -----------------------------------------------------------------------------------
