@@ -174,11 +174,11 @@ def publish_results(actor: User, sesion: SesionComite) -> None:
 
 
 def score_band(score: float | None, scale_min: int, scale_max: int) -> str | None:
-    """The band of whole points a normalised (0–1) final score falls in on the rubric's scale, written
-    with decimal commas: 0.88 on 1–7 → "6,0–7,0". Never the exact score."""
+    """The band of whole points a final score (on the rubric's scale, as `Decision.final_score`) falls in,
+    with decimal commas: 6.4 on 1–7 → "6,0–7,0". Never the exact score."""
     if score is None or math.isnan(score):
         return None
-    value = scale_min + max(0.0, min(1.0, score)) * (scale_max - scale_min)
+    value = max(float(scale_min), min(float(scale_max), score))
     low = min(math.floor(value), scale_max - 1)
     return f"{low},0–{low + 1},0"
 

@@ -94,7 +94,7 @@ def comite(escenario: Callable[..., Escenario], make_user: Callable[..., User]) 
                     postulacion_id=p.id,
                     outcome=outcome,
                     reason=f"Motivo {i}",
-                    final_score=0.9 - i * 0.01,
+                    final_score=6.4 - i * 0.1,
                     rank=i + 1,
                     awarded_amount=p.requested_amount if outcome == Resultado.SELECCIONADA else None,
                 )
@@ -214,7 +214,8 @@ def test_the_public_page_shows_the_selection_by_region_and_challenge_with_bands(
     selected = {c.postulaciones[0].folio, c.postulaciones[3].folio}
     assert {f.folio for f in data.selected} == selected
     assert [f.rank for f in data.repository] == [1, 2, 3, 4]
-    assert data.repository[0].band == "6,0–7,0"  # 0.9 on the 1–7 scale is 6.4
+    assert data.repository[0].band == "6,0–7,0"  # 6.4 on the 1–7 scale
+    assert results.score_band(7.0, 1, 7) == "6,0–7,0" and results.score_band(4.0, 1, 7) == "4,0–5,0"
     assert data.total_awarded == 50_000_000
     page = client.get(_url(c)).text
     assert "Ideas seleccionadas por región" in page and "Ideas seleccionadas por desafío" in page
@@ -403,7 +404,7 @@ def test_the_public_page_query_count_does_not_grow_with_ideas(
                 convocatoria_id=c.convocatoria.id,
                 postulacion_id=p.id,
                 outcome=Resultado.SELECCIONADA if i % 3 == 0 else Resultado.NO_SELECCIONADA,
-                final_score=0.5,
+                final_score=4.5,
                 rank=10 + i,
                 awarded_amount=20_000_000,
             )
