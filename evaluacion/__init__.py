@@ -56,6 +56,7 @@ def _start(user: Any) -> list[dict[str, Any]]:
 def init_app(app: Flask) -> None:
     from evaluacion import (  # noqa: F401
         comite_models,
+        comite_results,
         comite_results_views,
         labels,
         lead_views,
@@ -79,4 +80,9 @@ def init_app(app: Flask) -> None:
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
     # The committee's published results: public page per call, publishing, applicant e-mails.
     app.register_blueprint(comite_results_views.bp)
-    app.context_processor(lambda: {"call_results_url": comite_results_views.results_url})
+    app.context_processor(
+        lambda: {
+            "call_results_url": comite_results_views.results_url,
+            "committee_outcome": comite_results.outcome_for_applicant,
+        }
+    )

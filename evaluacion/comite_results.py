@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from convocatorias.models import Convocatoria, Desafio, EstadoPostulacion, Postulacion
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 RESULTADO_LABELS: dict[Resultado, Any] = {
     Resultado.SELECCIONADA: _l("Selected"),
-    Resultado.LISTA_ESPERA: _l("Waiting list"),
+    Resultado.LISTA_ESPERA: _l("Waitlist"),
     Resultado.NO_SELECCIONADA: _l("Not selected"),
     Resultado.DECLINADA: _l("Declined"),
 }
@@ -98,8 +99,25 @@ def published_outcomes(convocatoria: Convocatoria) -> dict[int, Decision]:
 
 
 def published_outcome_of(p: Postulacion) -> Decision | None:
-    """The published outcome of one submission (for its applicant's page), or None."""
+    """The published outcome of one submission, or None (nothing published, or no decision on it)."""
+    if p.status == EstadoPostulacion.BORRADOR:
+        return None
     return published_outcomes(p.convocatoria).get(p.id)
+
+
+def outcome_for_applicant(p: Postulacion) -> dict[str, Any] | None:
+    """What the applicant's own submission page shows of the committee's published decision (the page is
+    in `convocatorias`, which does not import this package: a template helper offers it)."""
+    d = published_outcome_of(p)
+    if d is None:
+        return None
+    return {
+        "outcome": d.outcome.value,
+        "label": resultado_label(d.outcome),
+        "reason": d.reason,
+        "amount": d.awarded_amount if d.outcome == Resultado.SELECCIONADA else None,
+        "results_url": url_for("comite_resultados.public", slug=p.convocatoria.slug),
+    }
 
 
 # --- publishing ----------------------------------------------------------------------------------------

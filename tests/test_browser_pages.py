@@ -32,6 +32,7 @@ from flask import Flask
 
 from convocatorias import seed
 from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Fase, Postulacion
+from evaluacion.comite_models import SesionComite
 from evaluacion.models import Asignacion
 from evaluacion.seed import EVAL_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
@@ -108,6 +109,10 @@ PARAMS: dict[str, Fill] = {
                                           {"convocatoria_id": d.eval_call.id, "orden": "discrepancia"}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
+    # The committee's "publish the results" page: every session of the demo data (none: nothing to visit).
+    "comite_resultados.publish": lambda d: [
+        {"sesion_id": i} for i in db.session.scalars(sa.select(SesionComite.id).order_by(SesionComite.id))
+    ],
 }
 
 # Parameter name -> its value, for endpoints not in PARAMS.

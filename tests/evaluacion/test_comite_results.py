@@ -413,3 +413,21 @@ def test_the_public_page_query_count_does_not_grow_with_ideas(
     queries()
     big = queries()
     assert big == small, "\n".join(q[:150] for q in count_queries + ["----"] + first)
+
+
+def test_the_applicant_sees_the_outcome_on_their_page_only_once_published(
+    comite: Callable[..., Comite], login_as: Any
+) -> None:
+    c = comite()
+    p = c.postulaciones[1]
+    client = login_as(p.created_by)
+    url = f"/mis-postulaciones/{p.id}"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Decisión del comité" not in page.text and "Lista de espera" not in page.text
+    results.publish_results(c.member, c.sesion)
+    commit()
+    page = client.get(url).text
+    assert "Decisión del comité" in page
+    assert "Resultado: Lista de espera." in page and "Motivo 1" in page
+    assert _url(c) in page
