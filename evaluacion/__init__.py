@@ -58,6 +58,7 @@ def init_app(app: Flask) -> None:
         comite_models,
         comite_results,
         comite_results_views,
+        comite_sesion_views,
         labels,
         lead_views,
         models,
@@ -78,6 +79,7 @@ def init_app(app: Flask) -> None:
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
+    comite_sesion_views.register(app)  # committee sessions, decisions and the acta
     # The committee's published results: public page per call, publishing, applicant e-mails.
     app.register_blueprint(comite_results_views.bp)
     app.context_processor(
