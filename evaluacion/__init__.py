@@ -16,6 +16,8 @@ def _nav(user: Any) -> list[dict[str, str]]:
         links.append({"url": url_for("evaluacion_lead.index"), "label": _("Evaluation")})
     if user.is_authenticated and any(r.role == Role.EVALUADOR for r in user.roles):
         links.append({"url": url_for("evaluacion_reviewer.index"), "label": _("My evaluations")})
+    if user.is_authenticated and any(r.role == Role.COMITE for r in user.roles):
+        links.append({"url": url_for("comite_ranking.index"), "label": _("Committee")})
     return links
 
 
@@ -50,14 +52,29 @@ def _start(user: Any) -> list[dict[str, Any]]:
                 ),
             }
         )
+    if any(r.role == Role.COMITE for r in user.roles):
+        cards.append(
+            {
+                "url": url_for("comite_ranking.index"),
+                "label": _("Selection committee"),
+                "role": Role.COMITE,
+                "description": _(
+                    "See the final ranking with scores and votes, declare your conflicts of interest, "
+                    "and decide which ideas are funded."
+                ),
+            }
+        )
     return cards
 
 
 def init_app(app: Flask) -> None:
     from evaluacion import (  # noqa: F401
+        comite_conflictos,
         comite_models,
+        comite_ranking_views,
         comite_results,
         comite_results_views,
+        comite_seed,
         comite_sesion_views,
         labels,
         lead_views,
@@ -72,12 +89,15 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(reviewer_views.bp)
     app.register_blueprint(lead_views.bp)
+    app.register_blueprint(comite_ranking_views.bp)
+    comite_conflictos.register(app)
     add_nav_provider(app, _nav)
     add_start_provider(app, _start)
     labels.register(app)
     # The guard: a call leaves `evaluacion` only with every assignment scored or released.
     operations.connect()
     seed.connect()  # `flask seed-demo`: a call in evaluation with scores
+    comite_seed.connect()  # and a call in the committee phase with 300 scored candidates
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
     comite_sesion_views.register(app)  # committee sessions, decisions and the acta
     # The committee's published results: public page per call, publishing, applicant e-mails.

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
 
-from convocatorias.models import Convocatoria, EstadoPostulacion, Fase, Organizacion, Postulacion
-from evaluacion import comite_ranking, seleccion
+from convocatorias.models import Convocatoria, EstadoPostulacion, Fase, Postulacion
+from evaluacion import comite_permissions, comite_ranking, seleccion
 from evaluacion.comite_models import (
     AsistenteSesion,
     CorridaSolver,
@@ -42,11 +42,10 @@ from evaluacion.comite_models import (
     Resultado,
     SesionComite,
 )
-from evaluacion.models import Conflicto, TipoConflicto
 from idea import audit, chile
 from idea.chile import utcnow
 from idea.extensions import db
-from idea.models import Role, RoleAssignment, User
+from idea.models import Role, User
 
 REASON_MAX = 2000
 
@@ -66,11 +65,8 @@ def _authenticated(user: Any) -> bool:
     return user is not None and bool(getattr(user, "is_authenticated", False))
 
 
-def is_member(user: Any, convocatoria_id: int) -> bool:
-    """Holds the committee role itself (not through admin) for this call or for every call."""
-    return _authenticated(user) and any(
-        a.role == Role.COMITE and a.convocatoria_id in (None, convocatoria_id) for a in user.roles
-    )
+is_member = comite_permissions.is_member
+is_recused = comite_permissions.is_recused
 
 
 # The phases in which a call has committee sessions (from the committee phase on: later sessions promote
@@ -100,67 +96,16 @@ def can_read(user: Any, convocatoria: Convocatoria) -> bool:
 
 
 def members_of(convocatoria_id: int) -> list[User]:
-    """Active users holding the committee role for this call (or for every call), by name."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .join(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(
-                RoleAssignment.role == Role.COMITE,
-                sa.or_(
-                    RoleAssignment.convocatoria_id.is_(None),
-                    RoleAssignment.convocatoria_id == convocatoria_id,
-                ),
-            )
-            .order_by(User.name, User.id)
-        ).unique()
-    )
+    """The active committee members of the call (role bound to it or to every call), by name."""
+    return comite_permissions.members(convocatoria_id)
 
 
-def recusals(convocatoria_id: int) -> dict[int, set[int]]:
-    """user id -> ids of the call's admissible submissions that user is recused from (their declared
-    conflicts: the submission itself, its region, its organisation's RUT), as `comite_permissions` rules.
-    Three queries."""
-    conflicts = list(
-        db.session.scalars(sa.select(Conflicto).where(Conflicto.convocatoria_id == convocatoria_id))
-    )
-    if not conflicts:
-        return {}
-    rows = db.session.execute(
-        sa.select(Postulacion.id, Postulacion.region, Postulacion.organizacion_id).where(
-            Postulacion.convocatoria_id == convocatoria_id, Postulacion.status == EstadoPostulacion.ADMISIBLE
-        )
-    ).all()
-    org_ids = {r.organizacion_id for r in rows}
-    ruts = (
-        dict(
-            db.session.execute(
-                sa.select(Organizacion.id, Organizacion.rut).where(Organizacion.id.in_(org_ids))
-            ).all()
-        )
-        if org_ids
-        else {}
-    )
+def recusals(convocatoria: Convocatoria) -> dict[int, set[int]]:
+    """Committee member id -> ids of the admissible submissions that member is recused from."""
     result: dict[int, set[int]] = {}
-    for c in conflicts:
-        for r in rows:
-            hit = (
-                (c.tipo == TipoConflicto.POSTULACION and c.postulacion_id == r.id)
-                or (c.tipo == TipoConflicto.REGION and c.value == r.region)
-                or (
-                    c.tipo in (TipoConflicto.ORGANIZACION, TipoConflicto.PERSONA)
-                    and c.value == ruts.get(r.organizacion_id)
-                )
-            )
-            if hit:
-                result.setdefault(c.user_id, set()).add(r.id)
+    for user, postulacion in comite_permissions.recusals(convocatoria):
+        result.setdefault(user.id, set()).add(postulacion.id)
     return result
-
-
-def is_recused(user: Any, postulacion: Postulacion) -> bool:
-    return _authenticated(user) and postulacion.id in recusals(postulacion.convocatoria_id).get(
-        user.id, set()
-    )
 
 
 # --- reading ---------------------------------------------------------------------------------------------
@@ -660,7 +605,7 @@ def apply_proposal(actor: User, sesion: SesionComite, run: CorridaSolver) -> App
     overrides = {o.postulacion_id: o for o in overrides_of(sesion.id)}
     min_score = doc.get("min_score", 0.0)
     rows = comite_ranking.final_ranking(convocatoria)
-    mine = recusals(convocatoria.id).get(actor.id, set())
+    mine = comite_permissions.recused_ids(actor, convocatoria.id)
     current = decisions_of(sesion.id)
     objective = _objective_es(str(doc.get("objective")))
     applied = Applied()

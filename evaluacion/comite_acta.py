@@ -50,7 +50,7 @@ def gather(sesion: SesionComite) -> Acta:
     members = {u.id: u for u in comite.members_of(convocatoria.id)}
     recused = [
         (members[uid], sorted(folios[p] for p in pids if p in folios))
-        for uid, pids in sorted(comite.recusals(convocatoria.id).items())
+        for uid, pids in sorted(comite.recusals(convocatoria).items())
         if uid in members
     ]
     decisions = comite.decisions_of(sesion.id)
@@ -76,25 +76,30 @@ def gather(sesion: SesionComite) -> Acta:
 
 
 def _local_fetcher(static_folder: str) -> Any:
-    from weasyprint import default_url_fetcher
+    """A WeasyPrint URL fetcher that serves files under `static_folder` and refuses everything else."""
+    from urllib.parse import unquote, urlsplit
+
+    from weasyprint.urls import URLFetcher
 
     root = os.path.realpath(static_folder)
 
-    def fetch(url: str, *args: Any, **kwargs: Any) -> Any:
-        if url.startswith("file://"):
-            path = os.path.realpath(url[len("file://") :])
-            if path.startswith(root + os.sep):
-                return default_url_fetcher(url, *args, **kwargs)
-        raise ValueError(f"El acta no carga recursos externos: {url[:80]}")
+    class LocalOnly(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            parts = urlsplit(url)
+            if parts.scheme == "file":
+                path = os.path.realpath(unquote(parts.path))
+                if path.startswith(root + os.sep) and os.path.isfile(path):
+                    return super().fetch(url, headers)
+            raise ValueError(f"El acta no carga recursos externos: {url[:80]}")
 
-    return fetch
+    return LocalOnly(allowed_protocols={"file"}, allow_redirects=False)
 
 
 def pdf_bytes(html: str) -> bytes:
     """The acta's HTML as PDF, with only local static files reachable."""
     from weasyprint import HTML
 
-    static = current_app.static_folder or ""
+    static = os.path.realpath(current_app.static_folder or "")
     document = HTML(string=html, base_url=static + os.sep, url_fetcher=_local_fetcher(static))
     return document.write_pdf()
 

@@ -300,3 +300,41 @@ def selection_problem(
     inputs = load_inputs(convocatoria)
     rows = rank(inputs, vote_weight)
     return problem_from(inputs, rows, reglas_of(convocatoria.id), objective, must_include, must_exclude)
+
+
+@dataclass(frozen=True)
+class VoteEffect:
+    """Whether the popular vote changed the selection: the solver run with the call's vote weight and with
+    w = 0 (scores alone), same rules, no overrides."""
+
+    vote_weight: int
+    feasible: bool  # both runs found a selection that keeps every rule
+    moved_in: tuple[FilaRanking, ...] = ()  # selected with the vote, not with scores alone
+    moved_out: tuple[FilaRanking, ...] = ()  # selected with scores alone, not with the vote
+    selected_count: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.moved_in or self.moved_out)
+
+
+def vote_effect(inputs: RankingInputs, rows: list[FilaRanking], reglas: ReglasSeleccion | None) -> VoteEffect:
+    """Solve the selection with the call's weight and without the vote, and name the ideas that moved (no
+    query: from figures already loaded)."""
+    objective = reglas.objective if reglas else Objetivo.RANK
+    with_vote = seleccion.solve_selection(problem_from(inputs, rows, reglas, objective))
+    if inputs.vote_weight == 0:
+        return VoteEffect(0, with_vote.feasible, selected_count=len(with_vote.selected))
+    scores_alone = rank(inputs, 0)
+    without = seleccion.solve_selection(problem_from(inputs, scores_alone, reglas, objective))
+    if not (with_vote.feasible and without.feasible):
+        return VoteEffect(inputs.vote_weight, False)
+    by_id = {r.postulacion_id: r for r in rows}
+    a, b = set(with_vote.selected), set(without.selected)
+    return VoteEffect(
+        vote_weight=inputs.vote_weight,
+        feasible=True,
+        moved_in=tuple(sorted((by_id[i] for i in a - b), key=lambda r: (r.rank, r.postulacion_id))),
+        moved_out=tuple(sorted((by_id[i] for i in b - a), key=lambda r: (r.rank, r.postulacion_id))),
+        selected_count=len(a),
+    )

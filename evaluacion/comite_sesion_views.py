@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from convocatorias.models import Convocatoria, EstadoPostulacion, Postulacion
-from evaluacion import comite, comite_acta, comite_ranking
+from evaluacion import comite, comite_acta, comite_permissions, comite_ranking
 from evaluacion.comite_models import (
     CorridaSolver,
     Objetivo,
@@ -181,7 +181,7 @@ def session(convocatoria_id: int, sesion_id: int) -> Any:
     members = comite.members_of(convocatoria.id)
     attendance = AttendanceForm(data={"present": [a.user_id for a in sesion.asistentes]})
     attendance.present.choices = [(u.id, u.name) for u in members]
-    mine = comite.recusals(convocatoria.id).get(current_user.id, set())
+    mine = comite_permissions.recused_ids(current_user, convocatoria.id)
     solver_form = SolverForm(data={"objective": comite.ensure_reglas(convocatoria).objective.value})
     listed = ListPage.of(ranking, page_param(), PER_PAGE)
     return render_template(

@@ -32,7 +32,7 @@ from flask import Flask
 
 from convocatorias import seed
 from convocatorias.models import Convocatoria, EstadoPostulacion, Exportacion, Fase, Postulacion
-from evaluacion.comite_models import SesionComite
+from evaluacion.comite_seed import COMITE_CALL_SLUG
 from evaluacion.models import Asignacion
 from evaluacion.seed import EVAL_CALL_SLUG
 from idea.accounts import make_confirm_token, make_password_token
@@ -109,11 +109,54 @@ PARAMS: dict[str, Fill] = {
                                           {"convocatoria_id": d.eval_call.id, "orden": "discrepancia"}],
     "auth.confirm_email": lambda d: [{"token": make_confirm_token(d.postulante)}],
     "auth.reset_password": lambda d: [{"token": make_password_token(d.postulante)}],
-    # The committee's "publish the results" page: every session of the demo data (none: nothing to visit).
-    "comite_resultados.publish": lambda d: [
-        {"sesion_id": i} for i in db.session.scalars(sa.select(SesionComite.id).order_by(SesionComite.id))
-    ],
+    "comite_ranking.ranking": lambda d: [{"convocatoria_id": _comite_call().id},
+                                         {"convocatoria_id": _comite_call().id, "region": "11",
+                                          "orden": "votos"}],
+    "comite_ranking.detail": lambda d: [{"convocatoria_id": _comite_call().id, "postulacion_id": pid}
+                                        for pid in _comite_postulaciones()],
+    "comite_ranking.conflicts": lambda d: [{"convocatoria_id": _comite_call().id}],
+    "comite_ranking.rules": lambda d: [{"convocatoria_id": _comite_call().id}],
+    "comite_sesiones.index": lambda d: [{"convocatoria_id": _comite_call().id}],
+    "comite_sesiones.session": lambda d: [_comite_sesion(d), {**_comite_sesion(d), "page": 2}],
+    "comite_sesiones.acta": lambda d: [_comite_sesion(d)],
+    # The committee's results: the publish page of the demo session (open: it says to close it first).
+    "comite_resultados.publish": lambda d: [{"sesion_id": _comite_sesion(d)["sesion_id"]}],
+    "comite_resultados.public": lambda d: [{"slug": d.open_call.slug}, {"slug": _comite_call().slug}],
 }
+
+
+def _comite_call() -> Convocatoria:
+    return db.session.scalars(sa.select(Convocatoria).where(Convocatoria.slug == COMITE_CALL_SLUG)).one()
+
+
+def _comite_postulaciones() -> list[int]:
+    """A submission the demo committee member is recused from (403 for them), and the best other one."""
+    from evaluacion.models import Conflicto
+
+    recused = db.session.scalars(
+        sa.select(Conflicto.postulacion_id).where(Conflicto.convocatoria_id == _comite_call().id)
+    ).first()
+    other = db.session.scalars(
+        sa.select(Postulacion.id).where(Postulacion.convocatoria_id == _comite_call().id,
+                                        Postulacion.id != recused).order_by(Postulacion.id)
+    ).first()
+    return [recused, other]
+
+
+def _comite_sesion(d: Demo) -> dict[str, int]:
+    """An open committee session of the demo committee call (made here, so the demo stays ready for a user to
+    open the first one): the demo member present and the solver run for both objectives."""
+    from evaluacion import comite
+    from evaluacion.comite_models import SesionComite
+
+    call = _comite_call()
+    sesion = db.session.scalars(sa.select(SesionComite).where(SesionComite.convocatoria_id == call.id)).first()
+    if sesion is None:
+        sesion = comite.open_session(d.admin, call, place="Sala del consejo")
+        comite.set_attendance(d.admin, sesion, [u.id for u in comite.members_of(call.id)])
+        comite.run_solver(d.admin, sesion, "rank")
+        db.session.commit()
+    return {"convocatoria_id": call.id, "sesion_id": sesion.id}
 
 # Parameter name -> its value, for endpoints not in PARAMS.
 ARGUMENTS: dict[str, Callable[[Demo], Any]] = {
@@ -139,6 +182,9 @@ SKIPPED: dict[str, str] = {
     "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
+    "comite_sesiones.run_document": "the solver's JSON document, a download (tests/evaluacion/test_comite_sesion.py)",
+    "comite_sesiones.acta_pdf": "the acta as PDF, a download (tests/evaluacion/test_comite_sesion.py)",
+    "comite_sesiones.acta_xlsx": "the acta's XLSX annex, a download (tests/evaluacion/test_comite_sesion.py)",
 }
 
 # The demo accounts, plus nobody logged in.
