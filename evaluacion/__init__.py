@@ -72,7 +72,6 @@ def init_app(app: Flask) -> None:
         comite_conflictos,
         comite_models,
         comite_ranking_views,
-        comite_results,
         comite_results_views,
         comite_seed,
         comite_sesion_views,
@@ -101,10 +100,4 @@ def init_app(app: Flask) -> None:
     reminders.connect()  # scoring-deadline reminders in `flask send-reminders`
     comite_sesion_views.register(app)  # committee sessions, decisions and the acta
     # The committee's published results: public page per call, publishing, applicant e-mails.
-    app.register_blueprint(comite_results_views.bp)
-    app.context_processor(
-        lambda: {
-            "call_results_url": comite_results_views.results_url,
-            "committee_outcome": comite_results.outcome_for_applicant,
-        }
-    )
+    comite_results_views.register(app)

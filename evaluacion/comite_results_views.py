@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from convocatorias import queries as conv_queries
 from convocatorias.models import Convocatoria
 from evaluacion import comite_results as results
 from evaluacion.comite_models import Decision, Resultado, SesionComite
+from idea import audit
 from idea.extensions import db
 from idea.forms import EmptyForm
 from idea.models import Role
@@ -88,3 +90,12 @@ def results_url(convocatoria: Convocatoria) -> str | None:
     if results.published_session(convocatoria.id) is None:
         return None
     return url_for("comite_resultados.public", slug=convocatoria.slug)
+
+
+def register(app: Flask) -> None:
+    """Plug the blueprint, the template helpers of the call and submission pages, and the audit label."""
+    app.register_blueprint(bp)
+    app.context_processor(
+        lambda: {"call_results_url": results_url, "committee_outcome": results.outcome_for_applicant}
+    )
+    audit.register_labels(app, actions={"comite.results_published": _l("Published the committee's results")})
