@@ -389,3 +389,24 @@ def notify_outcomes(convocatoria_id: int) -> int:
         sent += 1
     log.info("Committee outcomes of call %s: %s e-mails queued", convocatoria_id, sent)
     return sent
+
+
+# --- demo data -----------------------------------------------------------------------------------------
+
+DEMO_SECOND_MEMBER = ("comite.dos@demo.fondoidea.cl", "Rodrigo Integrante del Comité")
+
+
+def seed_demo_second_member(_app: Any = None) -> None:
+    """`flask seed-demo`: a second committee member (demo password), so that the committee of the demo
+    committee call meets its quorum of two, and someone decides the idea the first member is recused from.
+    Idempotent."""
+    from idea.cli import DEMO_PASSWORD, ensure_user
+
+    if db.session.scalar(sa.select(User.id).where(User.email == DEMO_SECOND_MEMBER[0])) is None:
+        ensure_user(*DEMO_SECOND_MEMBER, Role.COMITE, password=DEMO_PASSWORD)
+
+
+def connect_seed() -> None:
+    from idea.cli import seed_demo_signal
+
+    seed_demo_signal.connect(seed_demo_second_member, weak=False)

@@ -99,3 +99,4 @@ def register(app: Flask) -> None:
         lambda: {"call_results_url": results_url, "committee_outcome": results.outcome_for_applicant}
     )
     audit.register_labels(app, actions={"comite.results_published": _l("Published the committee's results")})
+    results.connect_seed()  # `flask seed-demo`: a second committee member, for the quorum
