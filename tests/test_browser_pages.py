@@ -150,7 +150,9 @@ def _comite_sesion(d: Demo) -> dict[str, int]:
     from evaluacion.comite_models import SesionComite
 
     call = _comite_call()
-    sesion = db.session.scalars(sa.select(SesionComite).where(SesionComite.convocatoria_id == call.id)).first()
+    sesion = db.session.scalars(
+        sa.select(SesionComite).where(SesionComite.convocatoria_id == call.id)
+    ).first()
     if sesion is None:
         sesion = comite.open_session(d.admin, call, place="Sala del consejo")
         comite.set_attendance(d.admin, sesion, [u.id for u in comite.members_of(call.id)])
@@ -182,9 +184,9 @@ SKIPPED: dict[str, str] = {
     "evaluacion_lead.export_xlsx": "a spreadsheet download, not a page",
     "branding.favicon": "an icon, not a page",
     "branding.social_card": "the og:image picture, not a page",
-    "comite_sesiones.run_document": "the solver's JSON document, a download (tests/evaluacion/test_comite_sesion.py)",
-    "comite_sesiones.acta_pdf": "the acta as PDF, a download (tests/evaluacion/test_comite_sesion.py)",
-    "comite_sesiones.acta_xlsx": "the acta's XLSX annex, a download (tests/evaluacion/test_comite_sesion.py)",
+    "comite_sesiones.run_document": "the solver's JSON document, a download (test_comite_sesion.py)",
+    "comite_sesiones.acta_pdf": "the acta as PDF, a download (test_comite_sesion.py)",
+    "comite_sesiones.acta_xlsx": "the acta's XLSX annex, a download (test_comite_sesion.py)",
 }
 
 # The demo accounts, plus nobody logged in.

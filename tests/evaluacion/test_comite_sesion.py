@@ -509,3 +509,41 @@ def test_pdf_fetcher_serves_only_local_static_files(app: Any) -> None:
     ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
+
+
+def test_session_pages_query_count_does_not_grow(
+    comite_call: Comite,
+    login_as: Callable[..., FlaskClient],
+    make_postulacion: Callable[..., Any],
+    make_organizacion: Callable[..., Any],
+    make_user: Callable[..., User],
+) -> None:
+    from convocatorias.models import EstadoPostulacion
+    from evaluacion.models import Rubrica
+    from tests.evaluacion.test_pages import _count_queries
+
+    c = comite_call
+    client = login_as(c.members[0])
+    reviewer = make_user(Role.EVALUADOR, convocatoria_id=c.convocatoria.id)
+    rubrica = db.session.scalar(sa.select(Rubrica).where(Rubrica.convocatoria_id == c.convocatoria.id))
+
+    def measure() -> list[int]:
+        db.session.query(SesionComite).delete()
+        db.session.commit()
+        sesion = open_with_quorum(c)
+        decide_all(c, sesion)
+        url = f"{base(c)}/{sesion.id}"
+        return [_count_queries(client, url + suffix) for suffix in ("", "/acta")]
+
+    small = measure()
+    desafio = c.postulaciones[0].desafio
+    for i in range(12):
+        p = make_postulacion(
+            desafio,
+            make_organizacion(region=("08", "13", "05")[i % 3]),
+            status=EstadoPostulacion.ADMISIBLE,
+            requested_amount=25 * MM,
+        )
+        give_score(reviewer, p, rubrica, 5)
+    db.session.commit()
+    assert measure() == small
