@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from convocatorias import lead_queries
 from convocatorias.models import Convocatoria, EstadoPostulacion, Fase, Organizacion, Postulacion
 from evaluacion.models import Conflicto, TipoConflicto
 from evaluacion.permissions import can_lead, can_lead_whole_call
@@ -107,14 +108,23 @@ def is_recused(user: Any, p: Postulacion) -> bool:
     return conflicts_touch(conflicts, p.id, p.organizacion.rut, p.region)
 
 
+def lead_regions(user: Any, convocatoria: Convocatoria) -> list[str] | None:
+    """The regions a reader who is only a technical lead sees on the committee pages (their lead scope);
+    None for members and the admin (every region)."""
+    if user.is_admin or is_member(user, convocatoria.id):
+        return None
+    return lead_queries.regions_in_scope(user, convocatoria.id)
+
+
 def can_see_postulacion(user: Any, p: Postulacion) -> bool:
-    """Whether `user` may open this submission's committee detail: a committee page reader, not recused,
-    and only an admissible submission (the committee works on those)."""
-    return (
-        p.status == EstadoPostulacion.ADMISIBLE
-        and can_view_committee(user, p.convocatoria)
-        and not is_recused(user, p)
-    )
+    """Whether `user` may open this submission's committee detail: a committee page reader (a lead only
+    within their regions), not recused, and only an admissible submission (the committee works on those)."""
+    if p.status != EstadoPostulacion.ADMISIBLE or not can_view_committee(user, p.convocatoria):
+        return False
+    regions = lead_regions(user, p.convocatoria)
+    if regions is not None and p.region not in regions:
+        return False
+    return not is_recused(user, p)
 
 
 def members(convocatoria_id: int) -> list[User]:

@@ -28,6 +28,7 @@ from evaluacion.comite_permissions import (
     can_see_postulacion,
     can_view_committee,
     is_recused,
+    lead_regions,
     recused_ids,
 )
 from evaluacion.models import Asignacion, Conflicto, EstadoAsignacion, Puntaje, TipoConflicto
@@ -99,10 +100,12 @@ def ranking(convocatoria_id: int) -> Any:
     rows = cr.rank(inputs)
     reglas = cr.reglas_of(convocatoria.id)
     effect = cr.vote_effect(inputs, rows, reglas)
+    scope = lead_regions(current_user, convocatoria)
     listed = [
         r
         for r in rows
-        if (region is None or r.region == region)
+        if (scope is None or r.region in scope)
+        and (region is None or r.region == region)
         and (desafio is None or str(r.desafio_id) == desafio)
         and (not only_eligible or r.eligible)
     ]
@@ -121,6 +124,7 @@ def ranking(convocatoria_id: int) -> Any:
         total=len(rows),
         effect=effect,
         recused=recused_ids(current_user, convocatoria.id),
+        scope=scope,
         args=args,
         can_edit=can_edit_rules(current_user, convocatoria),
         can_declare=can_declare_conflict(current_user, convocatoria),

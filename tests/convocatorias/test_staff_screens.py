@@ -173,7 +173,6 @@ def test_start_pages_list_each_role_s_work(login_as: Any, make_user: Any) -> Non
 
 
 @pytest.mark.parametrize(("role", "words"), [
-    (Role.COMITE, "Cuando sesione el comité"),
     (Role.MENTOR, "equipos que acompañas"),
     (Role.JURADO, "Antes del demo day"),
 ])

@@ -174,7 +174,7 @@ def test_the_vote_changed_line_names_the_ideas_moved(call: Escenario, login_as: 
     text = client.get(url(call)).get_data(as_text=True)
     line = text.split('id="vote-effect"')[1].split("</ul>")[0]
     assert "cambió la selección" in line
-    assert f"Entra: {c.folio}" in line and f"Sale: {a.folio}" in line
+    assert f"Entra: {c.folio} · {c.title}" in line and f"Sale: {a.folio} · {a.title}" in line
     # Same weight, votes that agree with the scores: no change.
     db.session.execute(sa.delete(Preseleccion))
     set_votes(a, 40)
@@ -275,3 +275,26 @@ def test_query_count_does_not_grow_with_the_candidates(
         counts.append([_count_queries(client, url(e) + q) for q in ("", "?page=2", "?region=08&orden=votos")])
         assert len(recusals(e.convocatoria)) == 1
     assert counts[0] == counts[1]
+
+
+def test_a_lead_reads_but_declares_nothing_and_sees_only_their_regions(
+    call: Escenario, login_as: Any, make_user: Any
+) -> None:
+    a, b, _c, _d = call.postulaciones  # a in 08, b in 13
+    lead = login_as(make_user(Role.ENCARGADO_TECNICO, region="08"))
+    assert lead.get(url(call, "conflictos")).status_code == 403
+    assert lead.get(url(call, "reglas")).status_code == 403
+    assert lead.get(detail_url(call, a)).status_code == 200
+    assert lead.get(detail_url(call, b)).status_code == 404
+    table = lead.get(url(call)).get_data(as_text=True).split("<tbody>")[1]
+    assert a.title in table and b.title not in table
+
+
+def test_a_committee_member_starts_at_the_committee_pages(login_as: Any, make_user: Any) -> None:
+    client = login_as(make_user(Role.COMITE))
+    start = client.get("/inicio")  # one card: straight to it
+    assert start.status_code == 302 and start.headers["Location"] == "/comite/"
+    page = client.get("/comite/").get_data(as_text=True)
+    assert 'href="/comite/"' in page  # the menu link
+    both = login_as(make_user(Role.COMITE, Role.MENTOR)).get("/inicio").get_data(as_text=True)
+    assert "Comité de selección" in both and "Cuando sesione el comité" not in both
