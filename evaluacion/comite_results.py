@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from convocatorias.models import Convocatoria, Desafio, EstadoPostulacion, Postulacion
 from evaluacion.comite_models import Decision, ReglasSeleccion, Resultado, SesionComite
@@ -309,45 +310,45 @@ class Devolucion:
     overall: str
 
 
-def feedback_of(postulacion_id: int) -> list[Devolucion]:
-    """The submitted reviews of a submission, per criterion, with the reviewers numbered, never named."""
-    asignaciones = db.session.scalars(
-        sa.select(Asignacion)
-        .where(Asignacion.postulacion_id == postulacion_id, Asignacion.status == EstadoAsignacion.ENVIADA)
-        .order_by(Asignacion.id)
-    ).all()
-    if not asignaciones:
-        return []
-    rows = db.session.execute(
-        sa.select(Puntaje.asignacion_id, Criterio.name, Puntaje.value, Puntaje.comment)
-        .join(Criterio, Criterio.id == Puntaje.criterio_id)
-        .where(Puntaje.asignacion_id.in_([a.id for a in asignaciones]))
-        .order_by(Puntaje.asignacion_id, Criterio.position, Criterio.id)
+def feedback_for(postulacion_ids: list[int]) -> dict[int, list[Devolucion]]:
+    """The submitted reviews of these submissions, per criterion, with each submission's reviewers numbered
+    (1, 2… in the order they were assigned), never named. Two queries whatever the number."""
+    if not postulacion_ids:
+        return {}
+    asignaciones = db.session.execute(
+        sa.select(Asignacion.id, Asignacion.postulacion_id, Asignacion.overall_comment)
+        .where(Asignacion.postulacion_id.in_(postulacion_ids), Asignacion.status == EstadoAsignacion.ENVIADA)
+        .order_by(Asignacion.postulacion_id, Asignacion.id)
     ).all()
     scores: dict[int, list[tuple[str, int | None, str]]] = defaultdict(list)
-    for asignacion_id, name, value, comment in rows:
-        scores[asignacion_id].append((name, value, comment or ""))
-    return [Devolucion(i, scores[a.id], a.overall_comment or "") for i, a in enumerate(asignaciones, start=1)]
+    if asignaciones:
+        rows = db.session.execute(
+            sa.select(Puntaje.asignacion_id, Criterio.name, Puntaje.value, Puntaje.comment)
+            .join(Criterio, Criterio.id == Puntaje.criterio_id)
+            .where(Puntaje.asignacion_id.in_([a.id for a in asignaciones]))
+            .order_by(Puntaje.asignacion_id, Criterio.position, Criterio.id)
+        ).all()
+        for asignacion_id, name, value, comment in rows:
+            scores[asignacion_id].append((name, value, comment or ""))
+    result: dict[int, list[Devolucion]] = defaultdict(list)
+    for asignacion_id, postulacion_id, overall in asignaciones:
+        number = len(result[postulacion_id]) + 1
+        result[postulacion_id].append(Devolucion(number, scores[asignacion_id], overall or ""))
+    return dict(result)
 
 
-def _already_told(d: Decision) -> bool:
-    """Whether an earlier decision with the same outcome was already sent for this submission."""
-    return bool(
-        db.session.scalar(
-            sa.select(sa.func.count(Decision.id)).where(
-                Decision.postulacion_id == d.postulacion_id,
-                Decision.id != d.id,
-                Decision.outcome == d.outcome,
-                Decision.notified_at.is_not(None),
-            )
-        )
-    )
+def feedback_of(postulacion_id: int) -> list[Devolucion]:
+    return feedback_for([postulacion_id]).get(postulacion_id, [])
+
+
+NOTIFY_BATCH = 50
 
 
 def notify_outcomes(convocatoria_id: int) -> int:
     """Job: e-mail every applicant of the call their published outcome (with the reviewers' feedback when
-    the call shares it). Each decision is marked notified in the same commit as its message, so a re-run
-    (or a retried job) sends nothing twice. Returns how many e-mails were queued."""
+    the call shares it). The decisions are marked notified in the same commit as their messages' jobs (a
+    batch at a time), so a re-run or a retried job sends nothing twice; an outcome already told for the
+    submission (carried over by a later session) is not sent again. Returns how many e-mails were queued."""
     convocatoria = db.session.get(Convocatoria, convocatoria_id)
     if convocatoria is None:
         return 0
@@ -355,38 +356,49 @@ def notify_outcomes(convocatoria_id: int) -> int:
         sa.select(ReglasSeleccion).where(ReglasSeleccion.convocatoria_id == convocatoria_id)
     )
     share = reglas.share_feedback if reglas is not None else False
-    outcomes = published_outcomes(convocatoria)
-    sent = 0
-    for pid in sorted(outcomes):
-        d = outcomes[pid]
-        if d.notified_at is not None:
-            continue
-        now = chile.utcnow()
-        if _already_told(d):
-            d.notified_at = now  # the same outcome, carried over by a later session: told already
-            commit()
-            continue
-        p = db.session.get(Postulacion, pid)
-        owner = db.session.get(User, p.created_by_id) if p is not None else None
-        if p is None or owner is None or not owner.email:
-            d.notified_at = now
-            commit()
-            continue
-        send_email_to(
-            owner,
-            _l("Results of the call %(call)s: your idea %(folio)s", call=convocatoria.title, folio=p.folio),
-            "comite_resultado",
-            postulacion=p,
-            convocatoria=convocatoria,
-            decision=d,
-            outcome=RESULTADO_LABELS.get(Resultado(d.outcome), d.outcome),  # lazy: translated in the mail
-            feedback=feedback_of(p.id) if share else [],
-            link=external_url("convocatorias_applicant.detail", postulacion_id=p.id),
-            results_link=external_url("comite_resultados.public", slug=convocatoria.slug),
+    pending = sorted(d.id for d in published_outcomes(convocatoria).values() if d.notified_at is None)
+    told = {
+        (pid, Resultado(outcome))
+        for pid, outcome in db.session.execute(
+            sa.select(Decision.postulacion_id, Decision.outcome).where(
+                Decision.convocatoria_id == convocatoria_id, Decision.notified_at.is_not(None)
+            )
         )
-        d.notified_at = now
-        commit()  # the message's job and the mark go together
-        sent += 1
+    }
+    sent = 0
+    for start in range(0, len(pending), NOTIFY_BATCH):
+        decisions = db.session.scalars(
+            sa.select(Decision)
+            .where(Decision.id.in_(pending[start : start + NOTIFY_BATCH]), Decision.notified_at.is_(None))
+            .options(joinedload(Decision.postulacion).joinedload(Postulacion.created_by))
+            .order_by(Decision.postulacion_id)
+            .with_for_update(of=Decision, skip_locked=True)  # PostgreSQL: a parallel run skips these
+        ).all()
+        feedback = feedback_for([d.postulacion_id for d in decisions]) if share else {}
+        now = chile.utcnow()
+        for d in decisions:
+            p, outcome = d.postulacion, Resultado(d.outcome)
+            owner = p.created_by
+            if (p.id, outcome) not in told and owner is not None and owner.email:
+                send_email_to(
+                    owner,
+                    _l(
+                        "Results of the call %(call)s: your idea %(folio)s",
+                        call=convocatoria.title,
+                        folio=p.folio,
+                    ),
+                    "comite_resultado",
+                    postulacion=p,
+                    convocatoria=convocatoria,
+                    decision=d,
+                    outcome=RESULTADO_LABELS.get(outcome, d.outcome),  # lazy: translated in the mail
+                    feedback=feedback.get(p.id, []),
+                    link=external_url("convocatorias_applicant.detail", postulacion_id=p.id),
+                    results_link=external_url("comite_resultados.public", slug=convocatoria.slug),
+                )
+                sent += 1
+            d.notified_at = now
+        commit()  # the messages' jobs and the marks go together
     log.info("Committee outcomes of call %s: %s e-mails queued", convocatoria_id, sent)
     return sent
 
