@@ -431,3 +431,12 @@ def test_the_applicant_sees_the_outcome_on_their_page_only_once_published(
     assert "Decisión del comité" in page
     assert "Resultado: Lista de espera." in page and "Motivo 1" in page
     assert _url(c) in page
+
+
+def test_the_demo_data_has_a_second_committee_member_once() -> None:
+    results.seed_demo_second_member()
+    results.seed_demo_second_member()
+    db.session.commit()
+    members = db.session.scalars(sa.select(User).where(User.email == results.DEMO_SECOND_MEMBER[0])).all()
+    assert len(members) == 1
+    assert members[0].has_role(Role.COMITE) and members[0].password_hash
