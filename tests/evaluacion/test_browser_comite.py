@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from evaluacion.models import EstadoAsignacion, Puntaje
 from idea.chile import utcnow
 from idea.extensions import db
 from idea.models import Role
-from tests.browser import assert_accessible, assert_fits_width
+from tests.browser import assert_accessible, assert_fits_width, vnu_errors
 from tests.conftest import PASSWORD
 from tests.evaluacion.conftest import Escenario, assign
 
@@ -43,7 +44,7 @@ def _flash(page: Any) -> str:
 
 
 def test_the_committee_decides_closes_downloads_the_acta_and_publishes(
-    live_server: str, browser: Any, escenario: Callable[..., Escenario], make_user: Any
+    live_server: str, browser: Any, escenario: Callable[..., Escenario], make_user: Any, tmp_path: Path
 ) -> None:
     # Six scored ideas over three regions; a budget for four of them ($25 MM each).
     e = escenario(n=6, reviewers=2, regions=REGIONS)
@@ -149,4 +150,15 @@ def test_the_committee_decides_closes_downloads_the_acta_and_publishes(
     assert "Ideas seleccionadas por región" in text
     assert_accessible(page)
     assert_fits_width(page)
+
+    # The published page, the closed session's page and its publish page are valid HTML.
+    files = []
+    for i, path in enumerate(
+        [f"/convocatorias/{slug}/resultados", sesion_path, f"/gestion/comite/sesiones/{sesion.id}/publicar"]
+    ):
+        response = context.request.get(f"{live_server}{path}")
+        assert response.status == 200, path
+        files.append(tmp_path / f"page-{i}.html")
+        files[-1].write_text(response.text(), encoding="utf-8")
+    assert vnu_errors(files) == {}
     context.close()
