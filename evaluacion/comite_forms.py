@@ -65,7 +65,7 @@ class ComiteConflictForm(SafeForm):
     value = StringField(
         _l("Folio or RUT"),
         validators=[InputRequired(), Length(max=30)],
-        description=_l("A folio such as IDEA-2025-00012, or a RUT such as 76.123.456-7."),
+        description=_l("A folio such as IDEA-2025-0012, or a RUT such as 76.123.456-0."),
     )
     note = TextAreaField(_l("Why (optional)"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Declare conflict"))

@@ -24,6 +24,7 @@ Definitions (what the committee's ranking page shows, column by column):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -318,19 +319,26 @@ class VoteEffect:
         return bool(self.moved_in or self.moved_out)
 
 
+@functools.lru_cache(maxsize=64)
+def _selected(problem: seleccion.SelectionProblem) -> tuple[int, ...] | None:
+    """The solver's selection (None when infeasible), remembered per problem: the problem is a frozen value
+    (candidates, budget, rules), so a repeated page view with unchanged figures does not solve again."""
+    result = seleccion.solve_selection(problem)
+    return tuple(result.selected) if result.feasible else None
+
+
 def vote_effect(inputs: RankingInputs, rows: list[FilaRanking], reglas: ReglasSeleccion | None) -> VoteEffect:
     """Solve the selection with the call's weight and without the vote, and name the ideas that moved (no
     query: from figures already loaded)."""
     objective = reglas.objective if reglas else Objetivo.RANK
-    with_vote = seleccion.solve_selection(problem_from(inputs, rows, reglas, objective))
+    with_vote = _selected(problem_from(inputs, rows, reglas, objective))
     if inputs.vote_weight == 0:
-        return VoteEffect(0, with_vote.feasible, selected_count=len(with_vote.selected))
-    scores_alone = rank(inputs, 0)
-    without = seleccion.solve_selection(problem_from(inputs, scores_alone, reglas, objective))
-    if not (with_vote.feasible and without.feasible):
+        return VoteEffect(0, with_vote is not None, selected_count=len(with_vote or ()))
+    without = _selected(problem_from(inputs, rank(inputs, 0), reglas, objective))
+    if with_vote is None or without is None:
         return VoteEffect(inputs.vote_weight, False)
     by_id = {r.postulacion_id: r for r in rows}
-    a, b = set(with_vote.selected), set(without.selected)
+    a, b = set(with_vote), set(without)
     return VoteEffect(
         vote_weight=inputs.vote_weight,
         feasible=True,

@@ -230,7 +230,7 @@ def bulk_call(escenario: Callable[..., Escenario], n: int) -> Escenario:
             organizacion_id=first.organizacion_id,
             created_by_id=first.created_by_id,
             status=EstadoPostulacion.ADMISIBLE,
-            folio_number=1000 + i,
+            folio_number=900_000 + i,  # far above the factory's numbers
             folio=f"IDEA-2026-B{first.convocatoria_id}-{i}",
             title=f"Idea masiva {i}",
             region=("08", "13", "05")[i % 3],
