@@ -562,8 +562,6 @@ def decide(
         was = decisions_of(previous.id).get(postulacion.id) if previous else None
         if was is None or was.outcome != Resultado.SELECCIONADA:
             raise ComiteError(_("Only a team selected in a closed session can decline."))
-    elif existing is not None and existing.outcome == Resultado.DECLINADA:
-        raise ComiteError(_("This team declined the award; that decision stands."))
     row = next(
         (r for r in comite_ranking.final_ranking(convocatoria) if r.postulacion_id == postulacion.id), None
     )
@@ -619,6 +617,13 @@ def apply_proposal(actor: User, sesion: SesionComite, run: CorridaSolver) -> App
             applied.skipped_recused.append(row.folio)
             continue
         override = overrides.get(pid)
+        if (
+            existing is not None
+            and existing.outcome == Resultado.SELECCIONADA
+            and pid in include
+            and pid in selected
+        ):
+            continue  # a closed selection that stands, with its reason
         if pid in selected:
             outcome = Resultado.SELECCIONADA
             if override is not None and override.kind == Override.INCLUIR:

@@ -470,6 +470,9 @@ def test_waitlist_promotion(comite_call: Comite, login_as: Callable[..., FlaskCl
     assert got[e.id] == Resultado.SELECCIONADA
     assert got[d.id] == Resultado.LISTA_ESPERA
     assert got[a.id] == got[cc.id] == Resultado.SELECCIONADA
+    # The closed selections stand with their reasons; the promoted one says why.
+    assert comite.decisions_of(second.id)[a.id].reason == comite.decisions_of(first.id)[a.id].reason
+    assert "Seleccionada por el solver" in comite.decisions_of(second.id)[e.id].reason
     # The first session is untouched.
     assert outcomes(first)[b.id] == Resultado.SELECCIONADA
 
