@@ -72,6 +72,7 @@ def init_app(app: Flask) -> None:
         comite_conflictos,
         comite_models,
         comite_ranking_views,
+        comite_results_views,
         comite_seed,
         comite_sesion_views,
         labels,
@@ -116,3 +117,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(votacion_results_views.bp)  # public results and open data of the popular vote
     votacion_seed.connect()  # `flask seed-demo`: a call in the popular vote with votes
     comite_sesion_views.register(app)  # committee sessions, decisions and the acta
+    # The committee's published results: public page per call, publishing, applicant e-mails.
+    comite_results_views.register(app)

@@ -176,6 +176,9 @@ PARAMS: dict[str, Fill] = {
     "comite_sesiones.index": lambda d: [{"convocatoria_id": _comite_call().id}],
     "comite_sesiones.session": lambda d: [_comite_sesion(d), {**_comite_sesion(d), "page": 2}],
     "comite_sesiones.acta": lambda d: [_comite_sesion(d)],
+    # The committee's results: the publish page of the demo session (open: it says to close it first).
+    "comite_resultados.publish": lambda d: [{"sesion_id": _comite_sesion(d)["sesion_id"]}],
+    "comite_resultados.public": lambda d: [{"slug": d.open_call.slug}, {"slug": _comite_call().slug}],
 }
 
 
