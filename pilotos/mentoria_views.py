@@ -114,7 +114,6 @@ def _mentor_form_page(mentor: Mentor | None) -> Any:
                 except FormacionError as error:
                     form.form_errors.extend(error.messages)
                 else:
-                    db.session.commit()
                     flash(_("Mentor saved."), "success")
                     return redirect(url_for(".edit_mentor", mentor_id=saved.id))
     return render_template(
@@ -178,7 +177,6 @@ def _add_conflict(mentor: Mentor, next_url: str) -> Any:
     except FormacionError as error:
         _errors(error)
         return redirect(next_url), 303
-    db.session.commit()
     flash(_("Conflict of interest declared."), "success")
     return redirect(next_url)
 
@@ -205,7 +203,6 @@ def remove_conflict(conflicto_id: int) -> Any:
         abort(400)
     mentor_id = conflicto.mentor_id
     ops.remove_conflict(current_user, conflicto)
-    db.session.commit()
     flash(_("Conflict removed."), "success")
     return redirect(url_for(".my_conflicts") if own else url_for(".edit_mentor", mentor_id=mentor_id))
 
@@ -289,10 +286,8 @@ def match(convocatoria_id: int, equipo_id: int) -> Any:
                     raise FormacionError(_("Choose a mentor from the list."))
                 ops.confirm_match(current_user, equipo, mentor, form.start_date.data)
             except FormacionError as error:
-                db.session.rollback()
                 form.form_errors.extend(error.messages)
             else:
-                db.session.commit()
                 flash(_("%(name)s will mentor %(team)s.", name=mentor.name, team=equipo.name), "success")
                 return redirect(url_for(".overview", convocatoria_id=convocatoria.id))
     current = list(
@@ -329,7 +324,6 @@ def end(mentoria_id: int) -> Any:
     except FormacionError as error:
         _errors(error)
         return redirect(url_for(".mentoria", mentoria_id=mentoria.id)), 303
-    db.session.commit()
     flash(_("Mentoring ended."), "success")
     return redirect(url_for(".mentoria", mentoria_id=mentoria.id))
 
@@ -454,10 +448,8 @@ def log_session(mentoria_id: int) -> Any:
     try:
         ops.log_session(current_user, mentoria, form.to_data())
     except FormacionError as error:
-        db.session.rollback()
         form.form_errors.extend(error.messages)
-        return _page(_mentoria(mentoria_id), form, 422)
-    db.session.commit()
+        return _page(mentoria, form, 422)
     flash(_("Session logged."), "success")
     return redirect(url_for(".mentoria", mentoria_id=mentoria.id, _anchor="sesiones"))
 
@@ -485,7 +477,6 @@ def comment(mentoria_id: int, sesion_id: int) -> Any:
     except FormacionError as error:
         _errors(error)
         return redirect(url_for(".mentoria", mentoria_id=mentoria.id, _anchor=anchor)), 303
-    db.session.commit()
     flash(_("Comment published."), "success")
     return redirect(url_for(".mentoria", mentoria_id=mentoria.id, _anchor=anchor))
 
