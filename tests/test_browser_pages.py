@@ -47,6 +47,7 @@ from tests.browser import (
     vnu_errors,
 )
 from tests.pilotos import demo as formacion_demo
+from tests.pilotos import mentoria_demo
 
 WIDTH = 390
 MAX_SHOWN = 8  # Nu Html Checker errors shown per page
@@ -120,6 +121,11 @@ PARAMS: dict[str, Fill] = {
     "pilotos_lead.modulos": formacion_demo.call,
     "pilotos_lead.new_modulo": formacion_demo.call,
     "pilotos_lead.edit_modulo": formacion_demo.modulo,
+    "pilotos_mentoria.edit_mentor": mentoria_demo.mentors,
+    "pilotos_mentoria.overview": formacion_demo.call,
+    "pilotos_mentoria.match": mentoria_demo.match,
+    "pilotos_mentoria.mentoria": mentoria_demo.mentorias,
+    "pilotos_mentoria.team": formacion_demo.teams,
 }
 
 # Parameter name -> its value, for endpoints not in PARAMS.
