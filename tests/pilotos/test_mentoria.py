@@ -580,3 +580,49 @@ def test_the_lead_overview_makes_the_same_number_of_queries_for_more_teams(
     small = measure(("13", "08"))
     large = measure(("13", "08", "05", "09", "13", "08", "10", "06"))
     assert large == small
+
+
+def test_concurrent_matches_never_exceed_the_mentor_capacity(
+    app: Any, formacion: Callable[..., Formacion], make_mentor: Callable[..., Mentor]
+) -> None:
+    """Four leads confirming the same mentor (two places) at once: two win (PostgreSQL, real connections)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs PostgreSQL's concurrent transactions")
+    import threading
+
+    from pilotos.models import Equipo
+
+    f = formacion(regions=("13", "13", "13", "13"), rejected=0)
+    mentor_id = make_mentor(capacity=2).id
+    pairs = [(e.id, e.miembros[0].user_id) for e in f.equipos]
+    barrier = threading.Barrier(len(pairs))
+    results: list[str] = []
+
+    def confirm(equipo_id: int, user_id: int) -> None:
+        with app.test_request_context():
+            equipo, user = db.session.get(Equipo, equipo_id), db.session.get(User, user_id)
+            mentor = db.session.get(Mentor, mentor_id)
+            _conflicts = list(mentor.conflictos)
+            barrier.wait()
+            try:
+                ops.confirm_match(user, equipo, mentor, ops.today())
+                db.session.commit()
+                results.append("ok")
+            except ops.FormacionError:
+                db.session.rollback()
+                results.append("full")
+            except Exception as error:  # noqa: BLE001 - reported by the assertion below
+                db.session.rollback()
+                results.append(repr(error))
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=confirm, args=pair) for pair in pairs]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.expire_all()
+    assert sorted(results) == ["full", "full", "ok", "ok"]
+    assert db.session.scalar(sa.select(sa.func.count(Mentoria.id))) == 2
+    assert db.session.get(Mentor, mentor_id).active_count == 2
