@@ -211,8 +211,7 @@ def confirm_match(actor: User, equipo: Equipo, mentor: Mentor, start: date) -> M
         )
     ):
         raise FormacionError(_("This team already has a mentor: end that mentoring first."))
-    low = today().replace(year=today().year - 1)
-    if start < low or (start - today()).days > 366:
+    if abs((start - today()).days) > 366:
         raise FormacionError(_("The start date must be within a year from today."))
     taken = db.session.execute(
         sa.update(Mentor)

@@ -466,7 +466,7 @@ def comment(mentoria_id: int, sesion_id: int) -> Any:
     form = CommentForm(prefix=f"s{sesion.id}")
     anchor = f"sesion-{sesion.id}"
     if not form.validate_on_submit():
-        if form.csrf_token.errors:
+        if "csrf_token" in form.errors:
             abort(400)
         for errors in form.errors.values():
             for message in errors:

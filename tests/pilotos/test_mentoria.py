@@ -332,6 +332,9 @@ def test_an_empty_comment_is_refused(
         f"/mentoria/{mentoria.id}/sesiones/{sesion.id}/comentarios", data={f"s{sesion.id}-body": "  "}
     )
     assert response.status_code == 303
+    missing = team.post(f"/mentoria/{mentoria.id}/sesiones/{sesion.id}/comentarios", data={})
+    assert missing.status_code == 303
+    assert "obligatorio" in team.get(f"/mentoria/{mentoria.id}").text
     assert db.session.scalar(sa.select(sa.func.count(ComentarioSesion.id))) == 0
 
 
