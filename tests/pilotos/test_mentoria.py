@@ -629,3 +629,32 @@ def test_concurrent_matches_never_exceed_the_mentor_capacity(
     assert sorted(results) == ["full", "full", "ok", "ok"]
     assert db.session.scalar(sa.select(sa.func.count(Mentoria.id))) == 2
     assert db.session.get(Mentor, mentor_id).active_count == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"start_date": "2999-01-01"}, "menos de un año"),
+        ({"start_date": "31-31-2026"}, "fecha"),
+        ({"mentor_id": "999999"}, "Opción inválida"),
+        ({"mentor_id": ""}, "obligatorio"),
+    ],
+)
+def test_bad_match_input_is_refused_in_spanish_and_nothing_is_written(
+    formacion: Callable[..., Formacion],
+    make_mentor: Callable[..., Mentor],
+    login_as: Any,
+    fields: dict[str, str],
+    message: str,
+) -> None:
+    f = formacion()
+    mentor = make_mentor()
+    data = {"mentor_id": str(mentor.id), "start_date": ops.today().isoformat()} | fields
+    response = login_as(Role.ENCARGADO_TECNICO).post(
+        f"/gestion/formacion/{f.convocatoria.id}/mentorias/equipos/{f.equipos[0].id}", data=data
+    )
+    assert response.status_code == 422
+    assert message in response.text
+    assert db.session.scalar(sa.select(sa.func.count(Mentoria.id))) == 0
+    db.session.expire_all()
+    assert db.session.get(Mentor, mentor.id).active_count == 0
