@@ -158,6 +158,9 @@ def _taller_form_page(convocatoria: Convocatoria, taller: Taller | None) -> Any:
                 "pilotos/lead/taller_form.html", convocatoria=convocatoria, form=form, taller=taller
             ), 422
         flash(_("Workshop saved."), "success")
+        for notice in (form.starts_at.notice, form.ends_at.notice):
+            if notice:  # a time that does not exist in Chile, or happens twice (daylight saving)
+                flash(notice, "info")
         return redirect(url_for(".talleres", convocatoria_id=convocatoria.id, _anchor=f"taller-{saved.id}"))
     status = 422 if request.method == "POST" else 200
     return render_template(

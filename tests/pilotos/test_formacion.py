@@ -553,3 +553,40 @@ def test_deleting_a_workshop_removes_its_registrations(
     assert client.post(url).status_code == 302
     assert db.session.scalar(sa.select(sa.func.count(InscripcionTaller.id))) == 0
     assert db.session.scalar(sa.select(sa.func.count(Taller.id))) == 0
+
+
+def test_menu_and_start_cards(formacion: Callable[..., Formacion], login_as: Any) -> None:
+    f = formacion()
+    member = login_as(db.session.get(User, f.equipos[0].miembros[0].user_id))
+    start = member.get("/inicio").text
+    assert "Mi equipo" in start and "/equipo/" in start
+    # With one team, "My team" opens it.
+    assert member.get("/equipo/").headers["Location"].endswith(f"/equipo/{f.equipos[0].id}")
+    assert "Mi equipo" not in login_as(Role.POSTULANTE).get("/inicio").text
+    lead_start = login_as(Role.ENCARGADO_TECNICO).get("/inicio").text
+    assert "Formación" in lead_start and "/gestion/formacion/" in lead_start
+
+
+def test_a_workshop_at_a_time_that_does_not_exist_in_chile_is_explained(
+    formacion: Callable[..., Formacion], login_as: Any
+) -> None:
+    f = formacion()
+    client = login_as(Role.ADMIN)
+    # 2026-09-06 00:30 does not exist in Santiago (clocks jump from 00:00 to 01:00).
+    data = {
+        "title": "Taller",
+        "topic": "",
+        "region": "",
+        "starts_at": "2026-09-06T00:30",
+        "ends_at": "2026-09-06T03:00",
+        "place": "Sede",
+        "online_url": "",
+        "capacity": "5",
+    }
+    page = client.post(
+        f"/gestion/formacion/{f.convocatoria.id}/talleres/nuevo", data=data, follow_redirects=True
+    )
+    assert page.status_code == 200
+    taller = db.session.scalars(sa.select(Taller)).one()
+    assert taller.starts_at == datetime(2026, 9, 6, 4, 0, tzinfo=UTC)
+    assert "flash-info" in page.text
