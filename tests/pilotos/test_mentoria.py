@@ -658,3 +658,15 @@ def test_bad_match_input_is_refused_in_spanish_and_nothing_is_written(
     assert db.session.scalar(sa.select(sa.func.count(Mentoria.id))) == 0
     db.session.expire_all()
     assert db.session.get(Mentor, mentor.id).active_count == 0
+
+
+def test_a_mentor_finds_their_teams_from_the_menu_and_start_page(
+    make_mentor: Callable[..., Mentor], login_as: Any
+) -> None:
+    mentor = make_mentor()
+    client = login_as(mentor.user)
+    start = client.get("/inicio")  # the mentor's only card: the start page opens it
+    assert start.status_code == 302 and start.headers["Location"].endswith("/mentoria/")
+    assert 'href="/mentoria/"' in client.get("/mentoria/").text  # in the menu
+    assert "Mis mentorías" not in login_as(Role.POSTULANTE).get("/inicio").text
+    assert "Mis mentorías" not in login_as(Role.ADMIN).get("/inicio").text  # a mentor's own page
