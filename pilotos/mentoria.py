@@ -96,6 +96,18 @@ def save_mentor(actor: User, user: User, data: MentorData, mentor: Mentor | None
     return mentor
 
 
+def remove_mentor(actor: User, mentor: Mentor) -> None:
+    """Take a mentor out of the directory: only one who never mentored a team (the logs stay)."""
+    if db.session.scalar(sa.select(Mentoria.id).where(Mentoria.mentor_id == mentor.id).limit(1)) is not None:
+        raise FormacionError(
+            _("%(name)s has mentored teams: their logs stay, so they cannot be removed.", name=mentor.name)
+        )
+    audit.record(actor, "mentor.removed", mentor, before={"user_id": mentor.user_id})
+    db.session.execute(sa.delete(ConflictoMentor).where(ConflictoMentor.mentor_id == mentor.id))
+    db.session.delete(mentor)
+    db.session.flush()
+
+
 def mentor_of(user: object) -> Mentor | None:
     if not getattr(user, "is_authenticated", False):
         return None

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 ACTIONS = {
     "mentor.created": _l("Added a mentor to the directory"),
     "mentor.updated": _l("Edited a mentor of the directory"),
+    "mentor.removed": _l("Removed a mentor from the directory"),
     "mentor.conflict": _l("Declared a mentor's conflict of interest"),
     "mentor.conflict_removed": _l("Removed a mentor's conflict of interest"),
     "mentoria.confirmed": _l("Confirmed a team's mentor"),

@@ -147,6 +147,23 @@ def edit_mentor(mentor_id: int) -> Any:
     return _mentor_form_page(_mentor(mentor_id))
 
 
+@bp.route("/gestion/formacion/mentores/<int:mentor_id>/eliminar", methods=["POST"])
+@access(LEAD)
+def remove_mentor(mentor_id: int) -> Any:
+    mentor = _mentor(mentor_id)
+    if not can_edit_directory(current_user):
+        abort(403)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        ops.remove_mentor(current_user, mentor)
+    except FormacionError as error:
+        _errors(error)
+        return redirect(url_for(".edit_mentor", mentor_id=mentor.id)), 303
+    flash(_("Mentor removed from the directory."), "success")
+    return redirect(url_for(".directory"))
+
+
 def _team_choices() -> list[tuple[str, str]]:
     """Teams of calls in training, for declaring a conflict."""
     rows = db.session.execute(

@@ -670,3 +670,25 @@ def test_a_mentor_finds_their_teams_from_the_menu_and_start_page(
     assert 'href="/mentoria/"' in client.get("/mentoria/").text  # in the menu
     assert "Mis mentorías" not in login_as(Role.POSTULANTE).get("/inicio").text
     assert "Mis mentorías" not in login_as(Role.ADMIN).get("/inicio").text  # a mentor's own page
+
+
+def test_only_a_mentor_who_never_mentored_can_be_removed(
+    formacion: Callable[..., Formacion], make_mentor: Callable[..., Mentor], login_as: Any
+) -> None:
+    f = formacion()
+    busy, idle = make_mentor(), make_mentor()
+    ops.declare_conflict(idle.user, idle, equipo=f.equipos[1])
+    _match(f.equipos[0], busy)
+    admin = login_as(Role.ADMIN)
+    refused = admin.post(f"/gestion/formacion/mentores/{busy.id}/eliminar")
+    assert refused.status_code == 303
+    assert "no se puede eliminar" in admin.get(f"/gestion/formacion/mentores/{busy.id}").text
+    assert (
+        login_as(Role.ENCARGADO_TECNICO, region="08")
+        .post(f"/gestion/formacion/mentores/{idle.id}/eliminar")
+        .status_code
+        == 403
+    )
+    assert admin.post(f"/gestion/formacion/mentores/{idle.id}/eliminar").status_code == 302
+    assert set(db.session.scalars(sa.select(Mentor.id))) == {busy.id}
+    assert db.session.scalar(sa.select(sa.func.count(ConflictoMentor.id))) == 0
