@@ -21,7 +21,7 @@ from pilotos.mentoria_models import (
     TipoOrganizacionMentor,
 )
 from pilotos.models import Equipo, MiembroEquipo
-from pilotos.seed import FORMACION_CALL_SLUG
+from pilotos.seed import FORMACION_CALL_SLUG, seed_demo_formacion
 
 DEMO_MENTOR = "mentor@demo.fondoidea.cl"
 OTHER_MENTORS = (
@@ -45,6 +45,8 @@ OTHER_MENTORS = (
 
 
 def _on_seed_demo(app: Flask) -> None:
+    # The training call first (idempotent), whatever order the signal's receivers run in.
+    seed_demo_formacion()
     seed_demo_mentoria()
 
 
