@@ -692,3 +692,28 @@ def test_only_a_mentor_who_never_mentored_can_be_removed(
     assert admin.post(f"/gestion/formacion/mentores/{idle.id}/eliminar").status_code == 302
     assert set(db.session.scalars(sa.select(Mentor.id))) == {busy.id}
     assert db.session.scalar(sa.select(sa.func.count(ConflictoMentor.id))) == 0
+
+
+def test_the_forms_of_the_mentoring_page_carry_their_own_csrf_token(
+    app: Any, formacion: Callable[..., Formacion], make_mentor: Callable[..., Mentor], login_as: Any
+) -> None:
+    """With CSRF on (as in production) each session's comment form posts its own prefixed token."""
+    import re
+
+    f = formacion()
+    mentor = make_mentor()
+    mentoria = _match(f.equipos[0], mentor, ops.today())
+    sesion = ops.log_session(mentor.user, mentoria, ops.SesionData(ops.today(), 30, "Tema"))
+    db.session.commit()
+    team = login_as(_owner(f.equipos[0]))
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = team.get(f"/mentoria/{mentoria.id}").text
+        token = re.search(rf'name="s{sesion.id}-csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        url = f"/mentoria/{mentoria.id}/sesiones/{sesion.id}/comentarios"
+        assert team.post(url, data={f"s{sesion.id}-body": "Sin token"}).status_code == 400
+        ok = team.post(url, data={f"s{sesion.id}-body": "Con token", f"s{sesion.id}-csrf_token": token})
+        assert ok.status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert [c.body for c in db.session.scalars(sa.select(ComentarioSesion))] == ["Con token"]
