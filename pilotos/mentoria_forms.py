@@ -83,7 +83,7 @@ class ConflictForm(SafeForm):
     rut = StringField(
         _l("RUT of an organisation"),
         validators=[Optional(), Length(max=15)],
-        description=_l("For example 65.123.456-7: every team of that organisation."),
+        description=_l("For example 65.123.456-5: every team of that organisation."),
     )
     reason = StringField(_l("Reason"), validators=[Optional(), Length(max=300)])
     submit = SubmitField(_l("Declare conflict"))
