@@ -144,3 +144,6 @@ def init_app(app: Flask) -> None:
     operations.connect()  # teams created when a call enters `formacion`
     reminders.connect()  # workshop reminders in `flask send-reminders`
     seed.connect()  # `flask seed-demo`: a call in training
+    from pilotos import mentoria_app
+
+    mentoria_app.init_app(app)  # mentoring: directory, matches, 8-week plans, sessions

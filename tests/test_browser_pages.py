@@ -49,6 +49,7 @@ from tests.browser import (
     vnu_errors,
 )
 from tests.pilotos import demo as formacion_demo
+from tests.pilotos import mentoria_demo
 
 WIDTH = 390
 MAX_SHOWN = 8  # Nu Html Checker errors shown per page
@@ -179,6 +180,11 @@ PARAMS: dict[str, Fill] = {
     # The committee's results: the publish page of the demo session (open: it says to close it first).
     "comite_resultados.publish": lambda d: [{"sesion_id": _comite_sesion(d)["sesion_id"]}],
     "comite_resultados.public": lambda d: [{"slug": d.open_call.slug}, {"slug": _comite_call().slug}],
+    "pilotos_mentoria.edit_mentor": mentoria_demo.mentors,
+    "pilotos_mentoria.overview": formacion_demo.call,
+    "pilotos_mentoria.match": mentoria_demo.match,
+    "pilotos_mentoria.mentoria": mentoria_demo.mentorias,
+    "pilotos_mentoria.team": formacion_demo.teams,
 }
 
 
