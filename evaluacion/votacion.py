@@ -749,25 +749,65 @@ def find_request(
     return pending
 
 
-def _insert_vote(pending: PendingVote, slot: int, now: datetime) -> bool:
-    """Insert the vote in `slot`; False when a unique constraint of the vote refused it (this slot, this
-    idea or this link taken, maybe a moment ago by a concurrent confirmation). The database decides: the
-    insert skips a conflicting row (ON CONFLICT DO NOTHING, PostgreSQL and SQLite) instead of failing the
-    transaction, so no savepoint is needed around it."""
+def _count_vote(pending: PendingVote, slot: int, now: datetime) -> bool:
+    """Insert the vote in `slot` and, when it went in, add it to the idea's counter and mark the request
+    confirmed. False when a unique constraint of the vote refused it (this slot, this idea or this link
+    taken, maybe a moment ago by a concurrent confirmation): the database decides. The insert skips a
+    conflicting row (ON CONFLICT DO NOTHING) instead of failing the transaction, so no savepoint is needed;
+    on PostgreSQL the insert and both updates are one statement (data-modifying CTEs, the updates applying
+    only when the insert returned a row), one round trip."""
+    table = Voto.__table__
+    values = _vote_values(pending, slot, now)
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
+
+        vote = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id).cte("vote")
+        inserted = sa.exists(sa.select(vote.c.id))
+        counter = (
+            sa.update(Preseleccion.__table__)
+            .where(Preseleccion.__table__.c.id == pending.preseleccion_id, inserted)
+            .values(vote_count=Preseleccion.__table__.c.vote_count + 1)
+            .returning(Preseleccion.__table__.c.id)
+            .cte("counter")
+        )
+        request = (
+            sa.update(SolicitudVoto.__table__)
+            .where(SolicitudVoto.__table__.c.id == pending.solicitud_id, inserted)
+            .values(confirmed_at=now)
+            .returning(SolicitudVoto.__table__.c.id)
+            .cte("request")
+        )
+        stmt = sa.select(
+            vote.c.id, sa.select(counter.c.id).scalar_subquery(), sa.select(request.c.id).scalar_subquery()
+        )
+        row = db.session.execute(stmt).one_or_none()
+        return row is not None
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+        if db.session.execute(stmt).scalar() is None:
+            return False
     else:  # pragma: no cover - another database: a savepoint turns the violation into an answer
         try:
             with db.session.begin_nested():
-                db.session.execute(sa.insert(Voto).values(**_vote_values(pending, slot, now)))
+                db.session.execute(sa.insert(table).values(**values))
         except IntegrityError:
             return False
-        return True
-    stmt = insert(Voto).values(**_vote_values(pending, slot, now)).on_conflict_do_nothing()
-    return db.session.execute(stmt.returning(Voto.id)).scalar() is not None
+    db.session.execute(
+        sa.update(Preseleccion)
+        .where(Preseleccion.id == pending.preseleccion_id)
+        .values(vote_count=Preseleccion.vote_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(SolicitudVoto)
+        .where(SolicitudVoto.id == pending.solicitud_id)
+        .values(confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return True
 
 
 def _vote_values(pending: PendingVote, slot: int, now: datetime) -> dict[str, Any]:
@@ -789,8 +829,9 @@ def confirm_vote(signed: str, now: datetime | None = None) -> ConfirmResult:
     decide between concurrent confirmations (a conflicting insert is skipped and the next slot tried, and
     once no slot is left the answer says why). Confirming twice counts once and says so.
 
-    The statements: one SELECT (the link with its call, settings, idea and the person's slots), the INSERT
-    of the vote, one UPDATE of the idea's counter and one of the request. The caller commits."""
+    The statements: one SELECT (the link with its call, settings, idea and the person's slots), then the
+    INSERT of the vote, the UPDATE of the idea's counter and the UPDATE of the request (one statement on
+    PostgreSQL). The caller commits."""
     now = now or chile.utcnow()
     found = find_request(signed, now, with_slots=True)
     if isinstance(found, ConfirmOutcome):
@@ -808,20 +849,8 @@ def confirm_vote(signed: str, now: datetime | None = None) -> ConfirmResult:
     else:
         used = set(db.session.scalars(sa.select(Voto.slot).where(Voto.votante_id == pending.votante_id)))
     for slot in range(1, pending.max_votes_per_person + 1):
-        if slot in used or not _insert_vote(pending, slot, now):
+        if slot in used or not _count_vote(pending, slot, now):
             continue
-        db.session.execute(
-            sa.update(Preseleccion)
-            .where(Preseleccion.id == pending.preseleccion_id)
-            .values(vote_count=Preseleccion.vote_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.execute(
-            sa.update(SolicitudVoto)
-            .where(SolicitudVoto.id == pending.solicitud_id)
-            .values(confirmed_at=now)
-            .execution_options(synchronize_session=False)
-        )
         vote_counted.send(
             None, convocatoria_id=pending.convocatoria_id, preseleccion_id=pending.preseleccion_id
         )
