@@ -465,8 +465,12 @@ def connect() -> None:
 
 
 def window_problem(convocatoria: Convocatoria, now: datetime) -> str | None:
-    opens, closes = convocatoria.vote_open_at, convocatoria.vote_close_at
-    if convocatoria.fase != Fase.VOTACION or opens is None or closes is None:
+    return window_message(convocatoria.fase, convocatoria.vote_open_at, convocatoria.vote_close_at, now)
+
+
+def window_message(fase: Fase, opens: datetime | None, closes: datetime | None, now: datetime) -> str | None:
+    """Why a vote cannot be asked or counted at `now` (None inside the window of a call in its vote)."""
+    if fase != Fase.VOTACION or opens is None or closes is None:
         return _("This call is not in its public vote.")
     if now < opens:
         return _("The vote opens on %(date)s.", date=chile.format_datetime_es(opens))
@@ -611,15 +615,42 @@ class ConfirmOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class IdeaShown:
+    """What the confirmation pages show of the idea voted for: plain values read with the link (no ORM
+    object, so nothing loads lazily while the page renders, even after the commit)."""
+
+    preseleccion_id: int
+    slug: str  # of the call, for the links back to the vote
+    title: str
+    desafio: str
+    region: str | None
+    summary: str
+
+    @classmethod
+    def of(cls, entry: Preseleccion, convocatoria: Convocatoria) -> IdeaShown:
+        postulacion = entry.postulacion
+        return cls(
+            entry.id,
+            convocatoria.slug,
+            postulacion.title,
+            postulacion.desafio.title,
+            postulacion.region,
+            entry.summary,
+        )
+
+
+@dataclass(frozen=True)
 class ConfirmResult:
     outcome: ConfirmOutcome
     preseleccion_id: int | None = None
     message: str = ""
+    idea: IdeaShown | None = None
 
 
 @dataclass(frozen=True)
 class PendingVote:
-    """What a confirmation link stands for, read without counting anything (the GET page)."""
+    """What a confirmation link stands for, read in one query without counting anything: the request, the
+    call's window and settings, and what the pages show of the idea."""
 
     solicitud_id: int
     convocatoria_id: int
@@ -628,10 +659,78 @@ class PendingVote:
     expires_at: datetime
     confirmed_at: datetime | None
     network_hash: str
+    email_domain: str
+    fase: Fase
+    vote_open_at: datetime | None
+    vote_close_at: datetime | None
+    max_votes_per_person: int | None  # None: the call has no vote settings
+    published_at: datetime | None  # of the shortlist
+    idea: IdeaShown
+    votes_used: int = 0  # this person's votes (counted or annulled: each holds its slot)
+    top_slot: int = 0
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether a vote counts at `now`: shortlist published, call in its vote, inside the window."""
+        return (
+            self.published_at is not None
+            and self.fase == Fase.VOTACION
+            and self.vote_open_at is not None
+            and self.vote_close_at is not None
+            and self.vote_open_at <= now < self.vote_close_at
+        )
+
+    def window_problem(self, now: datetime) -> str | None:
+        if self.published_at is None:
+            return _("This call is not in its public vote.")
+        return window_message(self.fase, self.vote_open_at, self.vote_close_at, now)
 
 
-def find_request(signed: str, now: datetime | None = None) -> PendingVote | ConfirmOutcome:
-    """The request behind a link, or INVALID/EXPIRED. One indexed query."""
+def _link_row(digest: str, *, with_slots: bool) -> Any:
+    columns: list[Any] = [
+        SolicitudVoto.id,
+        SolicitudVoto.convocatoria_id,
+        SolicitudVoto.preseleccion_id,
+        SolicitudVoto.votante_id,
+        SolicitudVoto.expires_at,
+        SolicitudVoto.confirmed_at,
+        SolicitudVoto.network_hash,
+        Votante.email_domain,
+        Convocatoria.fase,
+        Convocatoria.vote_open_at,
+        Convocatoria.vote_close_at,
+        ConfiguracionVotacion.max_votes_per_person,
+        ConfiguracionVotacion.published_at,
+        Convocatoria.slug,
+        Postulacion.title,
+        Desafio.title.label("desafio_title"),
+        Postulacion.region,
+        Preseleccion.summary,
+    ]
+    if with_slots:  # the person's slots, from the unique index (votante, slot): no row is read
+        slots = sa.select(sa.func.count(Voto.id), sa.func.coalesce(sa.func.max(Voto.slot), 0)).where(
+            Voto.votante_id == SolicitudVoto.votante_id
+        )
+        columns += [
+            slots.with_only_columns(sa.func.count(Voto.id)).scalar_subquery(),
+            slots.with_only_columns(sa.func.coalesce(sa.func.max(Voto.slot), 0)).scalar_subquery(),
+        ]
+    return db.session.execute(
+        sa.select(*columns)
+        .join(Votante, Votante.id == SolicitudVoto.votante_id)
+        .join(Preseleccion, Preseleccion.id == SolicitudVoto.preseleccion_id)
+        .join(Postulacion, Postulacion.id == Preseleccion.postulacion_id)
+        .join(Desafio, Desafio.id == Postulacion.desafio_id)
+        .join(Convocatoria, Convocatoria.id == SolicitudVoto.convocatoria_id)
+        .outerjoin(ConfiguracionVotacion, ConfiguracionVotacion.convocatoria_id == Convocatoria.id)
+        .where(SolicitudVoto.token_hash == digest)
+    ).one_or_none()
+
+
+def find_request(
+    signed: str, now: datetime | None = None, *, with_slots: bool = False
+) -> PendingVote | ConfirmOutcome:
+    """The request behind a link, or INVALID/EXPIRED. One indexed query (by the token's digest) that also
+    reads the call's window and settings and what the pages show of the idea."""
     if not signed or len(signed) > 300:
         return ConfirmOutcome.INVALID
     try:
@@ -640,102 +739,133 @@ def find_request(signed: str, now: datetime | None = None) -> PendingVote | Conf
         return ConfirmOutcome.EXPIRED
     if raw is None:
         return ConfirmOutcome.INVALID
-    row = db.session.execute(
-        sa.select(
-            SolicitudVoto.id,
-            SolicitudVoto.convocatoria_id,
-            SolicitudVoto.preseleccion_id,
-            SolicitudVoto.votante_id,
-            SolicitudVoto.expires_at,
-            SolicitudVoto.confirmed_at,
-            SolicitudVoto.network_hash,
-        ).where(SolicitudVoto.token_hash == token_hash(raw))
-    ).one_or_none()
+    row = _link_row(token_hash(raw), with_slots=with_slots)
     if row is None:
         return ConfirmOutcome.INVALID
-    pending = PendingVote(*row)
+    idea = IdeaShown(row[2], row[13], row[14], row[15], row[16], row[17] or "")
+    pending = PendingVote(*row[:13], idea, *row[18:])  # type: ignore[arg-type]
     if pending.confirmed_at is None and pending.expires_at <= (now or chile.utcnow()):
         return ConfirmOutcome.EXPIRED
     return pending
 
 
+def _count_vote(pending: PendingVote, slot: int, now: datetime) -> bool:
+    """Insert the vote in `slot` and, when it went in, add it to the idea's counter and mark the request
+    confirmed. False when a unique constraint of the vote refused it (this slot, this idea or this link
+    taken, maybe a moment ago by a concurrent confirmation): the database decides. The insert skips a
+    conflicting row (ON CONFLICT DO NOTHING) instead of failing the transaction, so no savepoint is needed;
+    on PostgreSQL the insert and both updates are one statement (data-modifying CTEs, the updates applying
+    only when the insert returned a row), one round trip."""
+    table = Voto.__table__
+    values = _vote_values(pending, slot, now)
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        vote = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id).cte("vote")
+        inserted = sa.exists(sa.select(vote.c.id))
+        counter = (
+            sa.update(Preseleccion.__table__)
+            .where(Preseleccion.__table__.c.id == pending.preseleccion_id, inserted)
+            .values(vote_count=Preseleccion.__table__.c.vote_count + 1)
+            .returning(Preseleccion.__table__.c.id)
+            .cte("counter")
+        )
+        request = (
+            sa.update(SolicitudVoto.__table__)
+            .where(SolicitudVoto.__table__.c.id == pending.solicitud_id, inserted)
+            .values(confirmed_at=now)
+            .returning(SolicitudVoto.__table__.c.id)
+            .cte("request")
+        )
+        stmt = sa.select(
+            vote.c.id, sa.select(counter.c.id).scalar_subquery(), sa.select(request.c.id).scalar_subquery()
+        )
+        row = db.session.execute(stmt).one_or_none()
+        return row is not None
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+        if db.session.execute(stmt).scalar() is None:
+            return False
+    else:  # pragma: no cover - another database: a savepoint turns the violation into an answer
+        try:
+            with db.session.begin_nested():
+                db.session.execute(sa.insert(table).values(**values))
+        except IntegrityError:
+            return False
+    db.session.execute(
+        sa.update(Preseleccion)
+        .where(Preseleccion.id == pending.preseleccion_id)
+        .values(vote_count=Preseleccion.vote_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(SolicitudVoto)
+        .where(SolicitudVoto.id == pending.solicitud_id)
+        .values(confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return True
+
+
+def _vote_values(pending: PendingVote, slot: int, now: datetime) -> dict[str, Any]:
+    return dict(
+        convocatoria_id=pending.convocatoria_id,
+        preseleccion_id=pending.preseleccion_id,
+        votante_id=pending.votante_id,
+        solicitud_id=pending.solicitud_id,
+        slot=slot,
+        network_hash=pending.network_hash,
+        email_domain=pending.email_domain or "",
+        confirmed_at=now,
+    )
+
+
 def confirm_vote(signed: str, now: datetime | None = None) -> ConfirmResult:
     """Count the vote of a confirmation link: one short transaction, the window checked on the server's
     clock now, the next free slot (1..V) taken by inserting the vote; the database's unique constraints
-    decide between concurrent confirmations (a violation is retried on the next slot inside a savepoint, and
-    once no slot is left the answer says why). Confirming twice counts once and says so."""
+    decide between concurrent confirmations (a conflicting insert is skipped and the next slot tried, and
+    once no slot is left the answer says why). Confirming twice counts once and says so.
+
+    The statements: one SELECT (the link with its call, settings, idea and the person's slots), then the
+    INSERT of the vote, the UPDATE of the idea's counter and the UPDATE of the request (one statement on
+    PostgreSQL). The caller commits."""
     now = now or chile.utcnow()
-    found = find_request(signed, now)
+    found = find_request(signed, now, with_slots=True)
     if isinstance(found, ConfirmOutcome):
         return ConfirmResult(found)
     pending = found
+    answer = ConfirmResult(ConfirmOutcome.ALREADY_COUNTED, pending.preseleccion_id, idea=pending.idea)
     if pending.confirmed_at is not None:
-        return ConfirmResult(ConfirmOutcome.ALREADY_COUNTED, pending.preseleccion_id)
-    call = db.session.execute(
-        sa.select(
-            Convocatoria.fase,
-            Convocatoria.vote_open_at,
-            Convocatoria.vote_close_at,
-            ConfiguracionVotacion.max_votes_per_person,
-            ConfiguracionVotacion.published_at,
-        )
-        .join(ConfiguracionVotacion, ConfiguracionVotacion.convocatoria_id == Convocatoria.id)
-        .where(Convocatoria.id == pending.convocatoria_id)
-    ).one_or_none()
-    if (
-        call is None
-        or call.published_at is None
-        or call.fase != Fase.VOTACION
-        or call.vote_open_at is None
-        or call.vote_close_at is None
-        or not call.vote_open_at <= now < call.vote_close_at
-    ):
-        return ConfirmResult(ConfirmOutcome.CLOSED, pending.preseleccion_id)
-    used = set(db.session.scalars(sa.select(Voto.slot).where(Voto.votante_id == pending.votante_id)))
-    domain = db.session.scalar(sa.select(Votante.email_domain).where(Votante.id == pending.votante_id)) or ""
-    for slot in range(1, call.max_votes_per_person + 1):
-        if slot in used:
+        return answer
+    if pending.max_votes_per_person is None or not pending.is_open(now):
+        return ConfirmResult(ConfirmOutcome.CLOSED, pending.preseleccion_id, idea=pending.idea)
+    # Slots are taken lowest first: when the count equals the highest, the used ones are exactly 1..count
+    # (the usual case, no further query); otherwise they are read. Either way only a hint: the insert decides.
+    if pending.votes_used == pending.top_slot:
+        used = set(range(1, pending.votes_used + 1))
+    else:
+        used = set(db.session.scalars(sa.select(Voto.slot).where(Voto.votante_id == pending.votante_id)))
+    for slot in range(1, pending.max_votes_per_person + 1):
+        if slot in used or not _count_vote(pending, slot, now):
             continue
-        try:
-            with db.session.begin_nested():
-                db.session.execute(
-                    sa.insert(Voto).values(
-                        convocatoria_id=pending.convocatoria_id,
-                        preseleccion_id=pending.preseleccion_id,
-                        votante_id=pending.votante_id,
-                        solicitud_id=pending.solicitud_id,
-                        slot=slot,
-                        network_hash=pending.network_hash,
-                        email_domain=domain,
-                        confirmed_at=now,
-                    )
-                )
-        except IntegrityError:
-            continue  # this slot, this idea or this link was taken meanwhile: the checks below tell which
-        db.session.execute(
-            sa.update(Preseleccion)
-            .where(Preseleccion.id == pending.preseleccion_id)
-            .values(vote_count=Preseleccion.vote_count + 1)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.execute(
-            sa.update(SolicitudVoto)
-            .where(SolicitudVoto.id == pending.solicitud_id)
-            .values(confirmed_at=now)
-            .execution_options(synchronize_session=False)
-        )
         vote_counted.send(
             None, convocatoria_id=pending.convocatoria_id, preseleccion_id=pending.preseleccion_id
         )
-        return ConfirmResult(ConfirmOutcome.COUNTED, pending.preseleccion_id)
+        return ConfirmResult(ConfirmOutcome.COUNTED, pending.preseleccion_id, idea=pending.idea)
     mine = db.session.execute(
         sa.select(Voto.solicitud_id, Voto.preseleccion_id).where(Voto.votante_id == pending.votante_id)
     ).all()
     if any(row.solicitud_id == pending.solicitud_id for row in mine):
-        return ConfirmResult(ConfirmOutcome.ALREADY_COUNTED, pending.preseleccion_id)
-    if any(row.preseleccion_id == pending.preseleccion_id for row in mine):
-        return ConfirmResult(ConfirmOutcome.ALREADY_VOTED, pending.preseleccion_id)
-    return ConfirmResult(ConfirmOutcome.NO_VOTES_LEFT, pending.preseleccion_id)
+        return answer
+    outcome = (
+        ConfirmOutcome.ALREADY_VOTED
+        if any(row.preseleccion_id == pending.preseleccion_id for row in mine)
+        else ConfirmOutcome.NO_VOTES_LEFT
+    )
+    return ConfirmResult(outcome, pending.preseleccion_id, idea=pending.idea)
 
 
 def recount_votes(convocatoria_id: int) -> None:

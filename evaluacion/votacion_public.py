@@ -193,7 +193,16 @@ def _fill_counts(body: str, slug: str, **_kwargs: Any) -> str:
         return body
     call_id = _call_id(slug)
     counts = _current_counts(call_id, _counts_tag(slug))[0] if call_id is not None else {}
-    return _COUNT_MARKS.sub(lambda m: str(count_phrase(counts.get(int(m.group(1)), 0))), body)
+    phrases: dict[int, str] = {}  # each distinct count translated once per request, not once per card
+
+    def phrase(match: re.Match[str]) -> str:
+        votes = counts.get(int(match.group(1)), 0)
+        text = phrases.get(votes)
+        if text is None:
+            text = phrases[votes] = str(count_phrase(votes))
+        return text
+
+    return _COUNT_MARKS.sub(phrase, body)
 
 
 def _counts_modified(slug: str, **_kwargs: Any) -> int | None:

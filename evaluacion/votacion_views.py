@@ -21,6 +21,7 @@ from evaluacion.votacion_models import Preseleccion
 from idea import chile
 from idea.extensions import db, limiter
 from idea.forms import EmptyForm
+from idea.jobs import commit
 from idea.models import Role
 from idea.permissions import PUBLIC, access, roles
 
@@ -115,24 +116,22 @@ def vote(slug: str, preseleccion_id: int) -> Any:
         "evaluacion/votacion/vote.html",
         convocatoria=call,
         entry=entry,
+        shown=ops.IdeaShown.of(entry, call),
         form=form,
         config=config,
         closed=closed,
     ), status
 
 
-def _confirm_context(found: ops.PendingVote | ops.ConfirmOutcome) -> dict[str, Any]:
-    if isinstance(found, ops.ConfirmOutcome):
-        return {"outcome": found, "entry": None, "convocatoria": None}
-    entry = db.session.get(Preseleccion, found.preseleccion_id)
-    call = entry.postulacion.convocatoria if entry else None
-    return {
-        "outcome": None,
-        "entry": entry,
-        "convocatoria": call,
-        "pending": found,
-        "closed": ops.window_problem(call, chile.utcnow()) if call else None,
-    }
+def _status(outcome: ops.ConfirmOutcome) -> int:
+    if outcome == ops.ConfirmOutcome.INVALID:
+        return 404
+    if outcome.is_refusal and outcome not in (
+        ops.ConfirmOutcome.ALREADY_VOTED,
+        ops.ConfirmOutcome.NO_VOTES_LEFT,
+    ):
+        return 410
+    return 200
 
 
 @bp.route("/votar/confirmar/<string(maxlength=300):token>", methods=["GET", "POST"])
@@ -144,23 +143,26 @@ def confirm(token: str) -> Any:
         if not form.validate_on_submit():
             abort(400)
         result = ops.confirm_vote(token)
-        entry = db.session.get(Preseleccion, result.preseleccion_id) if result.preseleccion_id else None
-        status = (
-            200
-            if not result.outcome.is_refusal
-            or result.outcome in (ops.ConfirmOutcome.ALREADY_VOTED, ops.ConfirmOutcome.NO_VOTES_LEFT)
-            else 410
-        )
-        if result.outcome == ops.ConfirmOutcome.INVALID:
-            status = 404
+        if result.outcome == ops.ConfirmOutcome.COUNTED:
+            # The vote's transaction ends here, before the page is rendered: its row locks (the counter,
+            # the request) are held for the four statements of the vote, not for the rendering. The page
+            # shows only plain values read with the link, so nothing loads after the commit. (The
+            # after-request commit then finds nothing to do.)
+            commit()
         return render_template(
-            "evaluacion/votacion/confirmed.html",
-            outcome=result.outcome,
-            entry=entry,
-            convocatoria=entry.postulacion.convocatoria if entry else None,
-        ), status
-    # GET never counts: mail scanners open links. It shows the idea and one button.
-    context = _confirm_context(ops.find_request(token))
+            "evaluacion/votacion/confirmed.html", outcome=result.outcome, shown=result.idea
+        ), _status(result.outcome)
+    # GET never counts: mail scanners open links. It shows the idea and one button (one query).
+    found = ops.find_request(token)
+    if isinstance(found, ops.ConfirmOutcome):
+        context: dict[str, Any] = {"outcome": found, "shown": None}
+    else:
+        context = {
+            "outcome": None,
+            "shown": found.idea,
+            "pending": found,
+            "closed": found.window_problem(chile.utcnow()),
+        }
     status = 404 if context["outcome"] == ops.ConfirmOutcome.INVALID else 200
     if context["outcome"] == ops.ConfirmOutcome.EXPIRED:
         status = 410

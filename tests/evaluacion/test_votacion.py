@@ -559,8 +559,11 @@ def test_hostile_input_gets_a_4xx(client: Any, votacion: Callable[..., Votacion]
 
 
 def test_the_lead_pages_take_a_fixed_number_of_queries(
-    app: Any, login_as: Callable[..., Any], votacion: Callable[..., Votacion],
-    make_postulacion: Callable[..., Any], make_organizacion: Callable[..., Any],
+    app: Any,
+    login_as: Callable[..., Any],
+    votacion: Callable[..., Votacion],
+    make_postulacion: Callable[..., Any],
+    make_organizacion: Callable[..., Any],
 ) -> None:
     from convocatorias.models import EstadoPostulacion
 
@@ -590,3 +593,57 @@ def test_the_lead_pages_take_a_fixed_number_of_queries(
     ops.publish_shortlist(v.admin, v.convocatoria)
     db.session.commit()
     assert queries() == few
+
+
+def test_confirming_is_one_short_transaction_committed_before_the_page_renders(
+    app: Any, client: Any, outbox: Any, votacion: Callable[..., Votacion]
+) -> None:
+    """The confirmation's SQL is a small constant: one SELECT of the link (with the call, its settings, the
+    idea and the person's slots), the INSERT of the vote, the counter's UPDATE and the request's UPDATE
+    (one statement on PostgreSQL);
+    the transaction commits before the result page renders, which reads nothing more. Opening the link and
+    confirming it again take one SELECT each."""
+    from flask import template_rendered
+
+    v = votacion(n=3, max_votes=2)
+    a, b, _c = v.entries
+    tokens = []
+    for entry in (a, b):
+        assert ask(client, v, entry, "12.345.678-5", "ana@ejemplo.cl").status_code == 200
+        tokens.append(last_link(outbox, "ana@ejemplo.cl"))
+    title = a.postulacion.title.encode()
+    postgres = db.engine.dialect.name == "postgresql"
+    ids = [e.id for e in v.entries]
+    db.session.remove()
+    statements: list[str] = []
+    in_transaction: list[bool] = []
+
+    def counter(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.split(None, 1)[0].upper())
+
+    def rendered(_app: Any, template: Any, context: Any, **_extra: Any) -> None:
+        in_transaction.append(db.session().in_transaction())
+
+    def run(request: Callable[[], Any]) -> tuple[Any, list[str]]:
+        statements.clear()
+        in_transaction.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            with template_rendered.connected_to(rendered, app):
+                response = request()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+        return response, list(statements)
+
+    page, sql = run(lambda: client.get(f"/votar/confirmar/{tokens[0]}"))
+    assert page.status_code == 200 and b"Confirmar mi voto" in page.data and title in page.data
+    assert sql == ["SELECT"]
+    for token in tokens:  # the first vote, then the second (its slot found from the first query)
+        response, sql = run(lambda token=token: confirm(client, token))
+        assert outcome(response) == "counted"
+        # PostgreSQL: the insert and both updates are one statement (data-modifying CTEs).
+        assert sql == (["SELECT", "WITH"] if postgres else ["SELECT", "INSERT", "UPDATE", "UPDATE"])
+        assert in_transaction and not any(in_transaction)  # committed before rendering
+    again, sql = run(lambda: confirm(client, tokens[0]))
+    assert outcome(again) == "already_counted" and sql == ["SELECT"] and title in again.data
+    assert [db.session.get(Preseleccion, i).vote_count for i in ids] == [1, 1, 0]
