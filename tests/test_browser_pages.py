@@ -47,6 +47,7 @@ from tests.browser import (
     vnu_errors,
 )
 from tests.pilotos import demo as formacion_demo
+from tests.pilotos import demo_formulario
 
 WIDTH = 390
 MAX_SHOWN = 8  # Nu Html Checker errors shown per page
@@ -120,6 +121,9 @@ PARAMS: dict[str, Fill] = {
     "pilotos_lead.modulos": formacion_demo.call,
     "pilotos_lead.new_modulo": formacion_demo.call,
     "pilotos_lead.edit_modulo": formacion_demo.modulo,
+    "pilotos_formulario.team_form": formacion_demo.teams,
+    "pilotos_formulario.lead_list": formacion_demo.call,
+    "pilotos_formulario.review": demo_formulario.formularios,
 }
 
 # Parameter name -> its value, for endpoints not in PARAMS.
