@@ -152,3 +152,6 @@ def init_app(app: Flask) -> None:
     from pilotos.formulario_views import init_formulario
 
     init_formulario(app)  # the full form: pages, and its demo data
+    from pilotos.demoday_views import init_demoday
+
+    init_demoday(app)  # the demo day: jury, scoring, award
