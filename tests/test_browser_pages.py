@@ -124,6 +124,10 @@ PARAMS: dict[str, Fill] = {
     "pilotos_formulario.team_form": formacion_demo.teams,
     "pilotos_formulario.lead_list": formacion_demo.call,
     "pilotos_formulario.review": demo_formulario.formularios,
+    "pilotos_demoday.lead_list": formacion_demo.call,
+    "pilotos_demoday.lead_detail": demo_formulario.demodays,
+    "pilotos_demoday.jury_teams": demo_formulario.demodays,
+    "pilotos_demoday.jury_score": demo_formulario.demoday_teams,
 }
 
 # Parameter name -> its value, for endpoints not in PARAMS.
