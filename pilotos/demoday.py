@@ -60,7 +60,7 @@ def create_demoday(
     name = (name or "").strip()
     if not name:
         raise FormacionError(_("Give the demo day a name."))
-    if budget is None or budget < 0:
+    if budget is None or budget < 0 or budget > fops.MAX_PESOS:
         raise FormacionError(_("The remaining budget must be zero or more whole pesos."))
     demoday = DemoDay(
         convocatoria_id=convocatoria.id,

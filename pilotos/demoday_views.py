@@ -20,7 +20,7 @@ from idea.params import parse_int
 from idea.permissions import access, roles
 from pilotos import demoday as dops
 from pilotos.demoday_forms import ConflictoForm, DemoDayForm, JuradoForm
-from pilotos.demoday_models import DemoDay, EstadoDemoDay, JuradoDemoDay
+from pilotos.demoday_models import DemoDay, EstadoDemoDay, JuradoDemoDay, PuntajePitch
 from pilotos.models import Equipo
 from pilotos.operations import FormacionError
 from pilotos.permissions import can_lead_call, regions_of
@@ -226,11 +226,12 @@ def jury_index() -> Any:
 def jury_teams(demoday_id: int) -> Any:
     demoday, jurado = _juror(demoday_id)
     equipos = dops.teams_of(demoday)
-    scored = {
-        e.id
-        for e in equipos
-        if len(dops.my_scores(jurado, e.id)) == len(demoday.criterios) and demoday.criterios
-    }
+    counts = db.session.execute(
+        sa.select(PuntajePitch.equipo_id, sa.func.count(PuntajePitch.id))
+        .where(PuntajePitch.jurado_id == jurado.id)
+        .group_by(PuntajePitch.equipo_id)
+    ).all()
+    scored = {equipo_id for equipo_id, n in counts if demoday.criterios and n == len(demoday.criterios)}
     return render_template(
         "pilotos/demoday/jury_teams.html",
         demoday=demoday,

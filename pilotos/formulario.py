@@ -42,6 +42,7 @@ CATEGORIAS: dict[str, object] = {
     "otros": _l("Other"),
 }
 MAX_ROWS = 40
+MAX_PESOS = 10**12  # far above any pilot, well inside a BIGINT
 EDITABLE = (EstadoFormulario.BORRADOR, EstadoFormulario.CON_OBSERVACIONES)
 
 
@@ -167,7 +168,7 @@ def check(equipo: Equipo, data: FormularioData, *, submit: bool) -> list[str]:
             errors.append(_("Budget line %(n)d: describe the item.", n=n))
         if linea.category not in CATEGORIAS:
             errors.append(_("Budget line %(n)d: choose a category from the list.", n=n))
-        if linea.amount is None or linea.amount <= 0:
+        if linea.amount is None or linea.amount <= 0 or linea.amount > MAX_PESOS:
             errors.append(_("Budget line %(n)d: the amount must be a whole number of pesos above zero.", n=n))
     for n, indicador in enumerate(data.indicadores, start=1):
         if _blank(indicador.name) or _blank(indicador.unit):
