@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask
 
 from convocatorias.models import Convocatoria
 from idea import chile
-from idea.cli import ensure_user, seed_demo_signal
+from idea.cli import ensure_user
 from idea.extensions import db
 from idea.models import Role, User
 from pilotos import demoday as dops
@@ -45,14 +44,6 @@ JURORS = (
         "Red de Juntas de Vecinos",
     ),
 )
-
-
-def _on_seed_demo(app: Flask) -> None:
-    seed_demo_demoday()
-
-
-def connect() -> None:
-    seed_demo_signal.connect(_on_seed_demo, weak=False)
 
 
 def seed_demo_demoday() -> DemoDay | None:

@@ -325,7 +325,6 @@ ACTIONS = {
 
 def init_demoday(app: Flask) -> None:
     from idea import add_nav_provider, audit
-    from pilotos import demoday_seed
 
     app.register_blueprint(bp)
     add_nav_provider(app, _nav)
@@ -341,4 +340,3 @@ def init_demoday(app: Flask) -> None:
         },
         objects={"DemoDay": (_l("Demo day"), _demodays)},
     )
-    demoday_seed.connect()

@@ -6,25 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Flask
 
 from convocatorias.models import Convocatoria
 from idea import chile
-from idea.cli import seed_demo_signal
 from idea.extensions import db
 from idea.models import User
 from pilotos import formulario as fops
 from pilotos.formulario_models import AccionRevision, EstadoFormulario, FormularioCompleto, RevisionFormulario
 from pilotos.models import Equipo
 from pilotos.seed import FORMACION_CALL_SLUG
-
-
-def _on_seed_demo(app: Flask) -> None:
-    seed_demo_formularios()
-
-
-def connect() -> None:
-    seed_demo_signal.connect(_on_seed_demo, weak=False)
 
 
 def _data(equipo: Equipo, amount: int, start: object) -> fops.FormularioData:

@@ -186,7 +186,4 @@ def review(formulario_id: int) -> Any:
 
 
 def init_formulario(app: Flask) -> None:
-    from pilotos import formulario_seed
-
     app.register_blueprint(bp)
-    formulario_seed.connect()  # `flask seed-demo`: one full form sent back for changes, one accepted
