@@ -64,6 +64,10 @@ ACTIONS = {
     "modulo.updated": _l("Edited a training module"),
     "modulo.deleted": _l("Deleted a training module"),
     "modulo.progress": _l("Updated a team's module checklist"),
+    "formulario.saved": _l("Saved a draft of the full form"),
+    "formulario.sent": _l("Sent the full form"),
+    "formulario.returned": _l("Sent the full form back for changes"),
+    "formulario.accepted": _l("Accepted the full form"),
 }
 
 
@@ -76,6 +80,7 @@ FIELDS = {
     "capacity": _l("Capacity (teams)"),
     "equipo_id": _l("Team"),
     "present": _l("Teams present"),
+    "comment": _l("Comment"),
 }
 
 
@@ -147,3 +152,9 @@ def init_app(app: Flask) -> None:
     from pilotos import mentoria_app
 
     mentoria_app.init_app(app)  # mentoring: directory, matches, 8-week plans, sessions
+    from pilotos.formulario_views import init_formulario
+
+    init_formulario(app)  # the full form: pages, and its demo data
+    from pilotos.demoday_views import init_demoday
+
+    init_demoday(app)  # the demo day: jury, scoring, award

@@ -67,6 +67,12 @@ MODULOS = (
 
 def _on_seed_demo(app: Flask) -> None:
     seed_demo_formacion()
+    # In this receiver, not receivers of their own: a signal calls its receivers in no set order.
+    from pilotos.demoday_seed import seed_demo_demoday
+    from pilotos.formulario_seed import seed_demo_formularios
+
+    seed_demo_formularios()
+    seed_demo_demoday()
 
 
 def connect() -> None:

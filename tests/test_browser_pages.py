@@ -49,7 +49,7 @@ from tests.browser import (
     vnu_errors,
 )
 from tests.pilotos import demo as formacion_demo
-from tests.pilotos import mentoria_demo
+from tests.pilotos import demo_formulario, mentoria_demo
 
 WIDTH = 390
 MAX_SHOWN = 8  # Nu Html Checker errors shown per page
@@ -185,6 +185,13 @@ PARAMS: dict[str, Fill] = {
     "pilotos_mentoria.match": mentoria_demo.match,
     "pilotos_mentoria.mentoria": mentoria_demo.mentorias,
     "pilotos_mentoria.team": formacion_demo.teams,
+    "pilotos_formulario.team_form": formacion_demo.teams,
+    "pilotos_formulario.lead_list": formacion_demo.call,
+    "pilotos_formulario.review": demo_formulario.formularios,
+    "pilotos_demoday.lead_list": formacion_demo.call,
+    "pilotos_demoday.lead_detail": demo_formulario.demodays,
+    "pilotos_demoday.jury_teams": demo_formulario.demodays,
+    "pilotos_demoday.jury_score": demo_formulario.demoday_teams,
 }
 
 

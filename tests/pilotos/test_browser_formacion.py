@@ -1,0 +1,180 @@
+"""In a real browser, from a selected team to the final award: the team registers for a workshop and the lead
+takes attendance, the team completes the modules, sends its full form, the lead sends it back, the team
+corrects it and the lead accepts it; four jurors of the four helices score the pitch at the demo day (one
+recused) and the lead records the award. (Mentoring is built on another branch: its step is not here.)"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from idea.chile import from_santiago
+from idea.extensions import db
+from idea.models import Role, User
+from pilotos import demoday as dops
+from pilotos import formulario as fops
+from pilotos import operations as ops
+from pilotos.demoday_models import AdjudicacionDemoDay, ResultadoDemoDay
+from pilotos.formulario_models import EstadoFormulario
+from pilotos.models import InscripcionTaller
+from tests.conftest import PASSWORD
+from tests.pilotos.conftest import Formacion, make_taller
+
+
+def test_from_selected_team_to_final_award(
+    live_server: str, browser: Any, formacion: Callable[..., Formacion], make_user: Any, app: Any, outbox: Any
+) -> None:
+    f = formacion(regions=("13", "13"), rejected=0)
+    c = f.convocatoria
+    c.execution_start_at = from_santiago(datetime(2027, 3, 1, 9))
+    c.closing_at = from_santiago(datetime(2027, 12, 31, 18))
+    admin = make_user(Role.ADMIN)
+    lead = make_user(Role.ENCARGADO_TECNICO, name="Tomás Encargado", password=PASSWORD)
+    modulo = ops.save_modulo(
+        admin,
+        c,
+        ops.ModuloData(
+            title="Teoría de cambio",
+            body="Del problema al impacto.",
+            required=True,
+            items=["Describimos el problema", "Definimos el impacto"],
+        ),
+    )
+    taller = make_taller(c, title="Taller de teoría de cambio", days=2)
+    equipo, other = f.equipos
+    owner = db.session.get(User, equipo.miembros[0].user_id)
+    amount = fops.awarded_amount(equipo)
+    with app.test_request_context():
+        demoday = dops.create_demoday(admin, c, "Demo day RM", ["13"], amount)
+        jurors = []
+        for helix, name in (
+            ("estado", "Julia"),
+            ("academia", "Andrés"),
+            ("empresa", "Elisa"),
+            ("sociedad_civil", "Sara"),
+        ):
+            user = make_user(Role.JURADO, name=f"{name} Jurado", password=PASSWORD)
+            dops.add_juror(admin, demoday, user, helix)
+            jurors.append(user)
+    db.session.commit()
+
+    def new_page(email: str) -> Any:
+        context = browser.new_context(
+            locale="es-CL", timezone_id="America/Santiago", viewport={"width": 390, "height": 844}
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(f"{live_server}/cuenta/ingresar")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("#submit")
+        page.wait_for_load_state()
+        return page
+
+    # The team registers for the workshop; the lead takes attendance on a phone.
+    team = new_page(owner.email)
+    team.goto(f"{live_server}/equipo/{equipo.id}")
+    team.get_by_role("button", name="Inscribir al equipo").click()
+    team.wait_for_load_state()
+    boss = new_page(lead.email)
+    boss.goto(f"{live_server}/gestion/formacion/{c.id}/talleres/{taller.id}/asistencia")
+    boss.check(f"input[name=present][value='{equipo.id}']")
+    boss.get_by_role("button", name="Guardar asistencia").click()
+    boss.wait_for_load_state()
+    assert db.session.scalar(
+        sa.select(InscripcionTaller.attended).where(InscripcionTaller.equipo_id == equipo.id)
+    )
+
+    # The full form is locked until the module is complete; the team completes it.
+    team.goto(f"{live_server}/equipo/{equipo.id}/formulario")
+    assert "módulos obligatorios" in team.locator("main").inner_text()
+    team.goto(f"{live_server}/equipo/{equipo.id}/modulos/{modulo.id}")
+    for checkbox in team.locator("input[name=done]").all():
+        checkbox.check()
+    team.get_by_role("button", name="Guardar avance").click()
+    team.wait_for_load_state()
+
+    # The team fills in and sends its full form.
+    team.goto(f"{live_server}/equipo/{equipo.id}/formulario")
+    for name, text in (
+        ("problem", "Familias sin apoyo."),
+        ("activities", "Talleres."),
+        ("outputs", "12 talleres."),
+        ("outcomes", "Más familias apoyadas."),
+        ("impact", "Menos pobreza."),
+    ):
+        team.fill(f"#{name}", text)
+    team.fill("#lineas-0-item", "Coordinación")
+    team.select_option("#lineas-0-category", "personal")
+    team.fill("#lineas-0-amount", f"{amount - 1_000_000}")
+    team.fill("#lineas-1-item", "Materiales")
+    team.select_option("#lineas-1-category", "materiales")
+    team.fill("#lineas-1-amount", "1.000.000")
+    team.fill("#indicadores-0-target", "30")
+    team.fill("#actividades-0-description", "Talleres con familias")
+    team.fill("#actividades-0-starts_on", "2027-03-15")
+    team.fill("#actividades-0-ends_on", "2027-08-31")
+    team.fill("#riesgos-0-risk", "Baja asistencia")
+    team.fill("#riesgos-0-mitigation", "Horarios flexibles")
+    team.get_by_role("button", name="Enviar al encargado").click()
+    team.wait_for_load_state()
+    formulario = fops.formulario_of(equipo)
+    assert formulario is not None and formulario.status == EstadoFormulario.ENVIADO
+
+    # The lead sends it back; the team corrects the target and sends it again; the lead accepts.
+    boss.goto(f"{live_server}/gestion/formacion/formularios/{formulario.id}")
+    boss.fill("#comment", "La meta parece baja: revísenla.")
+    boss.get_by_role("button", name="Devolver con observaciones").click()
+    boss.wait_for_load_state()
+    team.goto(f"{live_server}/equipo/{equipo.id}/formulario")
+    assert "La meta parece baja" in team.locator("main").inner_text()
+    team.fill("#indicadores-0-target", "45")
+    team.get_by_role("button", name="Enviar al encargado").click()
+    team.wait_for_load_state()
+    boss.goto(f"{live_server}/gestion/formacion/formularios/{formulario.id}")
+    boss.get_by_role("button", name="Aceptar el formulario").click()
+    boss.wait_for_load_state()
+    db.session.expire_all()
+    assert formulario.status == EstadoFormulario.ACEPTADO
+
+    # Demo day: the lead opens it; the civil-society juror is recused from the team; the others score.
+    boss.goto(f"{live_server}/gestion/formacion/demoday/{demoday.id}")
+    boss.get_by_role("button", name="Abrir la evaluación").click()
+    boss.wait_for_load_state()
+    for n, juror in enumerate(jurors):
+        page = new_page(juror.email)
+        page.goto(f"{live_server}/jurado/demoday/{demoday.id}")
+        page.get_by_role("link", name=equipo.name).first.click()
+        page.wait_for_url(re.compile(rf"/equipos/{equipo.id}$"))
+        if n == 3:
+            page.fill("#reason", "Trabajé con esta organización.")
+            page.get_by_role("button", name="Declarar conflicto e inhabilitarme").click()
+            page.wait_for_load_state()
+            page.goto(f"{live_server}/jurado/demoday/{demoday.id}/equipos/{equipo.id}")
+            assert "no puedes evaluarlo" in page.locator("main").inner_text()
+        else:
+            for criterio in demoday.criterios:
+                page.check(f"input[name=c{criterio.id}][value='{6 + n % 2}']")
+            page.get_by_role("button", name="Guardar notas").click()
+            page.wait_for_load_state()
+        page.goto(f"{live_server}/jurado/demoday/{demoday.id}/equipos/{other.id}")
+        for criterio in demoday.criterios:
+            page.check(f"input[name=c{criterio.id}][value='4']")
+        page.get_by_role("button", name="Guardar notas").click()
+        page.wait_for_load_state()
+        page.context.close()
+
+    boss.goto(f"{live_server}/gestion/formacion/demoday/{demoday.id}")
+    assert "inhabilitado" in boss.locator("main").inner_text()
+    boss.get_by_role("button", name="Cerrar y registrar la adjudicación").click()
+    boss.wait_for_load_state()
+    assert "Adjudicado" in boss.locator("main").inner_text()
+    db.session.expire_all()
+    records = {a.equipo_id: a for a in db.session.scalars(sa.select(AdjudicacionDemoDay))}
+    assert records[equipo.id].outcome == ResultadoDemoDay.ADJUDICADO
+    assert records[other.id].outcome == ResultadoDemoDay.NO_ADJUDICADO
+    assert outbox.to(owner.email)
