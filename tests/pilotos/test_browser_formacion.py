@@ -1,13 +1,14 @@
 """In a real browser, from a selected team to the final award: the team registers for a workshop and the lead
 takes attendance, the team completes the modules, sends its full form, the lead sends it back, the team
 corrects it and the lead accepts it; four jurors of the four helices score the pitch at the demo day (one
-recused) and the lead records the award. (Mentoring is built on another branch: its step is not here.)"""
+recused) and the lead records the award. Between the modules and the form, the lead confirms a mentor for the
+team, the mentor logs two sessions on a phone, and the team reads the log and comments on it."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,10 +18,13 @@ from idea.extensions import db
 from idea.models import Role, User
 from pilotos import demoday as dops
 from pilotos import formulario as fops
+from pilotos import mentoria as mops
 from pilotos import operations as ops
 from pilotos.demoday_models import AdjudicacionDemoDay, ResultadoDemoDay
 from pilotos.formulario_models import EstadoFormulario
+from pilotos.mentoria_models import SesionMentoria, TipoOrganizacionMentor
 from pilotos.models import InscripcionTaller
+from tests.browser import assert_accessible, assert_fits_width
 from tests.conftest import PASSWORD
 from tests.pilotos.conftest import Formacion, make_taller
 
@@ -60,6 +64,18 @@ def test_from_selected_team_to_final_award(
             user = make_user(Role.JURADO, name=f"{name} Jurado", password=PASSWORD)
             dops.add_juror(admin, demoday, user, helix)
             jurors.append(user)
+    mentor_user = make_user(Role.MENTOR, name="Marta Mentora", password=PASSWORD)
+    mops.save_mentor(
+        admin,
+        mentor_user,
+        mops.MentorData(
+            organization="Universidad de la Región",
+            kind=TipoOrganizacionMentor.UNIVERSIDAD,
+            tags=["personas_mayores"],
+            region="13",
+            capacity=2,
+        ),
+    )
     db.session.commit()
 
     def new_page(email: str) -> Any:
@@ -97,6 +113,69 @@ def test_from_selected_team_to_final_award(
         checkbox.check()
     team.get_by_role("button", name="Guardar avance").click()
     team.wait_for_load_state()
+
+    # Mentoring: the lead sees the mentor suggested for the team and confirms her, starting ten days ago.
+    start = mops.today() - timedelta(days=10)
+    boss.goto(f"{live_server}/gestion/formacion/{c.id}/mentorias")
+    assert mentor_user.name in boss.locator("main").inner_text()
+    assert_accessible(boss)
+    assert_fits_width(boss)
+    boss.get_by_role("link", name=equipo.name).click()
+    boss.wait_for_url(re.compile(rf"/mentorias/equipos/{equipo.id}$"))
+    suggested = boss.locator("main").inner_text().split("Confirmar una mentora o mentor")[0]
+    assert mentor_user.name in suggested and "misma región" in suggested
+    assert_accessible(boss)
+    assert_fits_width(boss)
+    boss.select_option("#mentor_id", label=f"{mentor_user.name} · Universidad de la Región")
+    boss.fill("#start_date", start.isoformat())
+    boss.get_by_role("button", name="Confirmar mentoría").click()
+    boss.wait_for_load_state()
+    assert f"{mentor_user.name} acompañará a {equipo.name}" in boss.locator("main").inner_text()
+
+    # The mentor, on her phone, finds the team and logs two sessions, in weeks 1 and 2 of the plan.
+    mentor = new_page(mentor_user.email)
+    mentor.goto(f"{live_server}/mentoria/")
+    assert equipo.name in mentor.locator("main").inner_text()
+    assert_accessible(mentor)
+    assert_fits_width(mentor)
+    mentor.get_by_role("link", name=equipo.name).click()
+    mentor.wait_for_url(re.compile(r"/mentoria/\d+$"))
+    assert "Semana 8" in mentor.locator("main").inner_text()
+    assert_accessible(mentor)
+    assert_fits_width(mentor)
+    for day, topics in ((start, "Árbol de problemas"), (start + timedelta(days=8), "Indicadores de impacto")):
+        mentor.fill("#held_on", day.isoformat())
+        mentor.fill("#duration_minutes", "60")
+        mentor.fill("#topics", topics)
+        mentor.fill("#agreements", "Revisar con la comunidad")
+        mentor.fill("#next_steps", "Enviar borrador")
+        mentor.get_by_role("button", name="Registrar sesión").click()
+        mentor.wait_for_load_state()
+        assert "Sesión registrada" in mentor.locator("main").inner_text()
+    text = mentor.locator("main").inner_text()
+    assert "Árbol de problemas" in text and "Indicadores de impacto" in text
+    assert "Sin sesión" not in text  # no week of the plan flagged
+    assert_accessible(mentor)
+    assert_fits_width(mentor)
+    assert db.session.scalar(sa.select(sa.func.count(SesionMentoria.id))) == 2
+
+    # The team reads the log from its page (not the form to log) and comments on the first session.
+    team.goto(f"{live_server}/equipo/{equipo.id}")
+    team.get_by_role("link", name="El plan y la bitácora de sesiones de tu mentoría").click()
+    team.wait_for_url(re.compile(r"/mentoria/\d+$"))
+    text = team.locator("main").inner_text()
+    assert mentor_user.name in text and "Árbol de problemas" in text and "Indicadores de impacto" in text
+    assert "Registrar sesión" not in text
+    assert_accessible(team)
+    assert_fits_width(team)
+    first = team.locator("article", has_text="Árbol de problemas")
+    first.locator("textarea").fill("Ya lo compartimos con la junta de vecinos.")
+    first.get_by_role("button", name=re.compile("^Comentario")).click()
+    team.wait_for_load_state()
+    assert "Comentario publicado" in team.locator("main").inner_text()
+    mentor.reload()
+    assert "Ya lo compartimos con la junta de vecinos." in mentor.locator("main").inner_text()
+    mentor.context.close()
 
     # The team fills in and sends its full form.
     team.goto(f"{live_server}/equipo/{equipo.id}/formulario")
