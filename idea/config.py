@@ -67,7 +67,11 @@ class Config:
     MAIL_DEFAULT_SENDER = "Fondo IDEA <no-responder@fondoidea.cl>"
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024  # a request with 5 attachments of 10 MB and the form
 
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every limited response: they cost two more round trips to the limits'
+    # storage per request (the window's state is read again after the hit), which was most of what a
+    # limited POST (a vote confirmation) spent on Redis. A refusal (429) still says when to come back:
+    # idea.errors adds Retry-After from the breached limit.
+    RATELIMIT_HEADERS_ENABLED = False
     # With Redis unreachable the limits are counted in each process's memory (and the log says so) instead
     # of every login failing; Flask-Limiter goes back to Redis when it answers again.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True

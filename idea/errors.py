@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import Flask, render_template, request
@@ -27,10 +28,32 @@ def register(app: Flask) -> None:
         detail = getattr(error, "user_message", None)
         return render_template("errors/error.html", code=code, error=error, detail=detail), code
 
+    def render_too_many(error: HTTPException) -> Any:
+        response = app.make_response(render_error(error))
+        retry_after = _retry_after()
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
     for code in HANDLED:
-        app.register_error_handler(code, render_error)
+        app.register_error_handler(code, render_too_many if code == 429 else render_error)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> Any:
         db.session.rollback()
         return render_template("errors/error.html", code=400, error=error, csrf=True), 400
+
+
+def _retry_after() -> int | None:
+    """Seconds until the breached rate limit lets this visitor in again (the limits' own headers are off:
+    config RATELIMIT_HEADERS_ENABLED). One read of the limit's window, only on a refusal; None when the
+    storage cannot say."""
+    from idea.extensions import limiter
+
+    try:
+        limit = limiter.current_limit
+        if limit is None:
+            return None
+        return max(1, int(limit.reset_at - time.time()))
+    except Exception:  # the storage failed between the hit and now: the page still answers, without it
+        return None
