@@ -21,7 +21,7 @@ from sqlalchemy.orm import joinedload
 from convocatorias.models import Convocatoria, Desafio, EstadoPostulacion, Postulacion
 from evaluacion.comite_models import Decision, ReglasSeleccion, Resultado, SesionComite
 from evaluacion.models import Asignacion, Criterio, EstadoAsignacion, Puntaje, Rubrica
-from idea import audit, chile
+from idea import audit, chile, pagecache
 from idea.extensions import db
 from idea.jobs import commit, enqueue
 from idea.mail import external_url, send_email_to
@@ -138,14 +138,8 @@ def can_publish(user: Any, convocatoria: Convocatoria) -> bool:
 
 def _bump_public_cache() -> None:
     """Once this transaction commits, render the cached public pages afresh (the call page links to the
-    results). The page cache (idea.pagecache) comes with the public voting pages; without it, nothing."""
-    try:
-        from idea import pagecache  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return
-    bump_on_commit = getattr(pagecache, "bump_on_commit", None)
-    if bump_on_commit is not None:
-        bump_on_commit(getattr(pagecache, "PUBLIC", "public"))
+    results, and sessions are not among the models the cache watches)."""
+    pagecache.bump_on_commit(pagecache.PUBLIC)
 
 
 def publish_results(actor: User, sesion: SesionComite) -> None:
