@@ -224,6 +224,11 @@ def run_job(dotted: str, *args: Any, outbox_id: int | None = None) -> Any:
     """Entry point executed by the RQ worker: runs the job inside an application context."""
     global _worker_app, _worker_pid
     if has_app_context():
+        if _worker_pid is not None and _worker_pid != os.getpid():
+            # A work horse forked by `flask worker` (whose command runs in an app context): the pool it
+            # inherited may hold a connection the parent's dispatch thread is using mid-transaction.
+            db.engine.dispose(close=False)
+            _worker_pid = os.getpid()
         return _execute(outbox_id, dotted, args)
     if _worker_app is None:
         from idea import create_app
