@@ -217,7 +217,7 @@ class PageCache:
 
 
 class _Unavailable(Exception):
-    pass
+    """The shared store did not answer: the page is served without the cache."""
 
 
 def init_app(app: Flask) -> None:
