@@ -130,7 +130,7 @@ def _modulos(ids: list[str]) -> dict[str, tuple[str, str | None]]:
 
 def init_app(app: Flask) -> None:
     from idea import add_nav_provider, add_start_provider, audit
-    from pilotos import lead_views, models, operations, reminders, seed, team_views  # noqa: F401
+    from pilotos import ejecucion_models, lead_views, models, operations, reminders, seed, team_views  # noqa: F401
 
     app.register_blueprint(team_views.bp)
     app.register_blueprint(lead_views.bp)
