@@ -27,17 +27,21 @@ def due(now: datetime) -> list[tuple[User, Convocatoria, int]]:
     """(reviewer, call, unsubmitted count) for calls in `evaluacion` whose scoring deadline is at most 72 h
     away, one query."""
     window = draft_reminders.WINDOWS[-1][1]
-    stmt = (sa.select(User, Convocatoria, sa.func.count(Asignacion.id))
-            .select_from(Asignacion)
-            .join(User, Asignacion.user_id == User.id)
-            .join(Convocatoria, Asignacion.convocatoria_id == Convocatoria.id)
-            .where(Convocatoria.fase == Fase.EVALUACION,
-                   Convocatoria.evaluation_end_at > now,
-                   Convocatoria.evaluation_end_at <= now + window,
-                   Asignacion.status.in_([EstadoAsignacion.PENDIENTE, EstadoAsignacion.BORRADOR]),
-                   Asignacion.released_at.is_(None))
-            .group_by(User.id, Convocatoria.id)
-            .order_by(Convocatoria.id, User.id))
+    stmt = (
+        sa.select(User, Convocatoria, sa.func.count(Asignacion.id))
+        .select_from(Asignacion)
+        .join(User, Asignacion.user_id == User.id)
+        .join(Convocatoria, Asignacion.convocatoria_id == Convocatoria.id)
+        .where(
+            Convocatoria.fase == Fase.EVALUACION,
+            Convocatoria.evaluation_end_at > now,
+            Convocatoria.evaluation_end_at <= now + window,
+            Asignacion.status.in_([EstadoAsignacion.PENDIENTE, EstadoAsignacion.BORRADOR]),
+            Asignacion.released_at.is_(None),
+        )
+        .group_by(User.id, Convocatoria.id)
+        .order_by(Convocatoria.id, User.id)
+    )
     return [(user, call, count) for user, call, count in db.session.execute(stmt)]
 
 
@@ -45,9 +49,12 @@ def _claim(user_id: int, convocatoria_id: int, kind: str, now: datetime) -> bool
     values = {"user_id": user_id, "convocatoria_id": convocatoria_id, "kind": kind, "sent_at": now}
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(RecordatorioEvaluacion).values(**values)
-            .on_conflict_do_nothing(index_elements=["user_id", "convocatoria_id", "kind"])
-            .returning(RecordatorioEvaluacion.id))
+    stmt = (
+        insert(RecordatorioEvaluacion)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["user_id", "convocatoria_id", "kind"])
+        .returning(RecordatorioEvaluacion.id)
+    )
     return db.session.execute(stmt).first() is not None
 
 
@@ -62,10 +69,15 @@ def send_review_reminders(now: datetime | None = None) -> int:
         if kind is None or not _claim(user.id, convocatoria.id, kind, now):
             continue
         send_email_to(
-            user, _l("Evaluations for %(call)s are due soon", call=convocatoria.title), "review_reminder",
-            convocatoria=convocatoria, kind=kind, pending=pending,
+            user,
+            _l("Evaluations for %(call)s are due soon", call=convocatoria.title),
+            "review_reminder",
+            convocatoria=convocatoria,
+            kind=kind,
+            pending=pending,
             deadline=chile.format_datetime_es(convocatoria.evaluation_end_at),
-            link=external_url("evaluacion_reviewer.index"))
+            link=external_url("evaluacion_reviewer.index"),
+        )
         count += 1
     return count
 

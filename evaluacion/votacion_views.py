@@ -18,7 +18,7 @@ from evaluacion import votacion as ops
 from evaluacion.permissions import can_lead, can_lead_whole_call
 from evaluacion.votacion_forms import MODE_LABELS, VotacionSettingsForm, VoteForm
 from evaluacion.votacion_models import Preseleccion
-from idea import chile
+from idea import chile, pagecache
 from idea.extensions import db, limiter
 from idea.forms import EmptyForm
 from idea.jobs import commit
@@ -149,9 +149,16 @@ def confirm(token: str) -> Any:
             # shows only plain values read with the link, so nothing loads after the commit. (The
             # after-request commit then finds nothing to do.)
             commit()
-        return render_template(
-            "evaluacion/votacion/confirmed.html", outcome=result.outcome, shown=result.idea
-        ), _status(result.outcome)
+        # The answer depends only on the outcome and the idea: rendered once, not at every confirmation of
+        # a campaign's burst (the idea's public text is in the PUBLIC scope).
+        body = pagecache.render_shared(
+            ("confirmed", result.outcome.value, str(result.preseleccion_id or "")),
+            [pagecache.PUBLIC],
+            lambda: render_template(
+                "evaluacion/votacion/confirmed.html", outcome=result.outcome, shown=result.idea
+            ),
+        )
+        return body, _status(result.outcome)
     # GET never counts: mail scanners open links. It shows the idea and one button (one query).
     found = ops.find_request(token)
     if isinstance(found, ops.ConfirmOutcome):

@@ -174,7 +174,12 @@ class PageCache:
         return versions
 
     def bump(self, scope: str) -> None:
-        self.known.clear()
+        # Forget only the versions read with this scope: a vote (its call's votes scope) must not make
+        # every other page of this process ask Redis again.
+        if scope == ALL:
+            self.known.clear()
+        else:
+            self.known = {names: known for names, known in self.known.items() if scope not in names}
         try:
             self._guard("bump", lambda: self.store.bump(scope))
         except _Unavailable:
@@ -313,8 +318,11 @@ def _listen_once() -> None:
 def anonymous_request() -> bool:
     """Whether this request may be answered from (and stored in) the shared cache: a GET or HEAD from a
     visitor who is not logged in and has no message waiting."""
-    if request.method not in ("GET", "HEAD"):
-        return False
+    return request.method in ("GET", "HEAD") and anonymous_visitor()
+
+
+def anonymous_visitor() -> bool:
+    """Whether the visitor is not logged in and has no message waiting (whatever the method)."""
     if "_user_id" in session or "_flashes" in session:
         return False
     if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
@@ -475,6 +483,57 @@ def cached(
         return wrapper
 
     return decorator
+
+
+def render_shared(parts: tuple[str, ...], scopes: list[str], render: Callable[[], str]) -> str:
+    """The body of a page that is the same for every anonymous visitor in the same situation, rendered once
+    per versions of `scopes` and reused, with the visitor's own CSRF token swapped in: for a page that
+    answers a POST (which `cached` never serves), e.g. the outcome of a vote confirmation. `parts` tell the
+    situations apart (an outcome and an idea); the endpoint, locale and host are added. A logged-in visitor,
+    or a store that does not answer, gets `render()` as is."""
+    cache = _cache()
+    if cache is None or not cache.enabled or not anonymous_visitor():
+        return render()
+    names = [ALL, *scopes]
+    try:
+        versions = cache.versions(names)
+        # Not `_key`: the URL's arguments (here a one-time link) must not tell the situations apart.
+        key = hashlib.sha256(
+            "\x1f".join(
+                [
+                    request.host,
+                    request.endpoint or "",
+                    json.dumps(list(parts)),
+                    str(get_locale() or ""),
+                    json.dumps(list(zip(names, versions, strict=True))),
+                ]
+            ).encode()
+        ).hexdigest()
+        entry = cache.get(key)
+    except _Unavailable:
+        return render()
+    if entry is None:
+        previous = g.pop("csrf_token", None)
+        g.csrf_token = CSRF_PLACEHOLDER
+        try:
+            body = render()
+        finally:
+            g.pop("csrf_token", None)
+            if previous is not None:
+                g.csrf_token = previous
+        entry = Entry(
+            body=body,
+            etag=hashlib.sha256(body.encode()).hexdigest()[:20],
+            last_modified=int(time.time()),
+            mimetype="text/html",
+            stored_at=time.time(),
+        )
+        cache.put(key, entry)
+    if CSRF_PLACEHOLDER not in entry.body:
+        return entry.body
+    from flask_wtf.csrf import generate_csrf
+
+    return entry.body.replace(CSRF_PLACEHOLDER, generate_csrf())
 
 
 def _serve_uncached(response: Response, fill: Fill | None, kwargs: dict[str, Any]) -> Response:

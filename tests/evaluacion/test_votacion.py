@@ -7,12 +7,14 @@ settings and shortlist, permissions and the phase guard."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import render_template
 
 from convocatorias import operations as call_ops
 from convocatorias.models import Fase
@@ -25,6 +27,7 @@ from evaluacion.votacion_models import (
     Votante,
     Voto,
 )
+from idea import pagecache
 from idea.chile import utcnow
 from idea.extensions import db
 from idea.models import Role
@@ -647,3 +650,53 @@ def test_confirming_is_one_short_transaction_committed_before_the_page_renders(
     again, sql = run(lambda: confirm(client, tokens[0]))
     assert outcome(again) == "already_counted" and sql == ["SELECT"] and title in again.data
     assert [db.session.get(Preseleccion, i).vote_count for i in ids] == [1, 1, 0]
+
+
+def test_a_burst_of_confirmations_renders_the_answer_once_and_each_voter_gets_their_own_token(
+    app: Any, outbox: Any, votacion: Callable[..., Votacion], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v = votacion(n=1)
+    entry = v.entries[0]
+    rendered: list[str] = []
+    monkeypatch.setattr(
+        "evaluacion.votacion_views.render_template",
+        lambda name, **context: rendered.append(name) or render_template(name, **context),
+    )
+    voters = [app.test_client() for _ in range(3)]
+    pages = []
+    for i, (voter, rut) in enumerate(
+        zip(voters, ("12.345.678-5", "11.111.111-1", "22.222.222-2"), strict=True)
+    ):
+        email = f"votante{i}@ejemplo.cl"
+        ask(voter, v, entry, rut, email)
+        page = confirm(voter, last_link(outbox, email))
+        assert outcome(page) == "counted"
+        pages.append(page.get_data(as_text=True))
+    assert count(entry) == 3
+    assert rendered.count("evaluacion/votacion/confirmed.html") == 1  # the same answer for all three
+    tokens = {re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1) for html in pages}
+    assert len(tokens) == 3 and pagecache.CSRF_PLACEHOLDER not in "".join(pages)
+    assert entry.postulacion.title in pages[2]
+
+    # An edit of the idea's public text shows in the next answer.
+    entry.summary = "Un resumen corregido por el encargado."
+    db.session.commit()
+    voter = app.test_client()
+    ask(voter, v, entry, "33.333.333-3", "otra@ejemplo.cl")
+    assert "Un resumen corregido" in confirm(voter, last_link(outbox, "otra@ejemplo.cl")).get_data(
+        as_text=True
+    )
+
+
+def test_a_vote_forgets_only_the_versions_read_with_its_scope(app: Any) -> None:
+    cache = app.extensions["idea_pagecache"]
+    cache.known = {
+        (pagecache.ALL, pagecache.PUBLIC): (float("inf"), [1, 1]),
+        (pagecache.ALL, pagecache.PUBLIC, pagecache.votes_scope(7)): (float("inf"), [1, 1, 1]),
+    }
+    with app.app_context():
+        pagecache.bump(pagecache.votes_scope(7))
+    assert list(cache.known) == [(pagecache.ALL, pagecache.PUBLIC)]
+    with app.app_context():
+        pagecache.bump(pagecache.ALL)
+    assert cache.known == {}
