@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
+from flask_babel import LazyString, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -64,7 +65,10 @@ HISTORY_LABELS = {
     "observado": _l("Sent back for changes"),
     "aprobado": _l("Approved by the lead"),
 }
-PILOT_STATUS_LABELS = {"en_ejecucion": _l("In execution"), "cerrado": _l("Closed")}
+PILOT_STATUS_LABELS = {
+    "en_ejecucion": _l("In execution"),
+    "cerrado": LazyString(lambda: pgettext("pilot status", "Closed")),  # masculine, unlike a demo day's
+}
 KIND_LABELS = {"avance": _l("Progress report"), "final": _l("Final report")}
 
 
