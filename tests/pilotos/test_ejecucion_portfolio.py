@@ -180,3 +180,23 @@ def test_portfolio_queries_do_not_grow_with_the_pilots(
 
     small = queries(3)
     assert queries(30) == small  # 33 pilots listed now
+
+
+def test_the_demo_data_has_a_pilot_in_every_situation(app: Any, login_as: Any) -> None:
+    from pilotos.ejecucion_seed import seed_demo_ejecucion
+
+    assert seed_demo_ejecucion() is not None
+    db.session.commit()
+    assert seed_demo_ejecucion() is None  # idempotent
+    with app.test_request_context():
+        data = portfolio_q.build(login_as(Role.ADMIN).user, portfolio_q.Filtros())
+    by_region = {(row.piloto.region, row.piloto.status.value): row for row in data.rows}
+    assert len(data.rows) == 6 and data.totals.cerrado == 1
+    reasons = " | ".join("; ".join(row.reasons) for row in data.rows)
+    assert "1 informe(s) atrasado(s)" in reasons
+    assert "ejecución presupuestaria 140,0 %" in reasons
+    assert "indicadores que se alejan de la meta" in reasons
+    own = by_region[("06", "en_ejecucion")]
+    assert [r.status.value for r in own.piloto.reportes][:2] == ["aprobado", "con_observaciones"]
+    assert own.piloto.reportes[1].historial[-1].comment
+    assert not by_region[("05", "cerrado")].reasons
