@@ -92,9 +92,13 @@ def _managed_pilot(piloto_id: int) -> Piloto:
     return piloto
 
 
-def _call(convocatoria_id: int) -> Convocatoria:
+def _call(convocatoria_id: int, *, whole: bool = False) -> Convocatoria:
+    """A call the user leads; `whole`: the call-wide settings and starting pilots, for leads of every region
+    of the call (a regional lead gets 404)."""
     convocatoria = db.session.get(Convocatoria, convocatoria_id)
     if convocatoria is None or not can_lead_call(current_user, convocatoria):
+        abort(404)
+    if whole and regions_of(current_user, convocatoria.id) is not None:
         abort(404)
     return convocatoria
 
@@ -328,6 +332,7 @@ def lead_list(convocatoria_id: int) -> Any:
     reportes = portfolio_q.reports_by_pilot(ids) if pilots else {}
     today = eops.today_cl()
     rows = [portfolio_q.pilot_row(p, convocatoria.title, reportes.get(p.id, []), today) for p in pilots]
+    whole_call = regions_of(current_user, convocatoria.id) is None
     waiting = {
         p.id: sum(1 for r in reportes.get(p.id, []) if r.status == EstadoReporte.ENVIADO) for p in pilots
     }
@@ -337,7 +342,8 @@ def lead_list(convocatoria_id: int) -> Any:
         rows=rows,
         waiting=waiting,
         form=EmptyForm(),
-        pending_awards=eops.pending_awards(convocatoria.id),
+        pending_awards=eops.pending_awards(convocatoria.id) if whole_call else 0,
+        whole_call=whole_call,
         **_labels(),
     )
 
@@ -345,7 +351,7 @@ def lead_list(convocatoria_id: int) -> Any:
 @bp.route("/gestion/ejecucion/<int:convocatoria_id>/iniciar", methods=["POST"])
 @access(LEAD)
 def start(convocatoria_id: int) -> Any:
-    convocatoria = _call(convocatoria_id)
+    convocatoria = _call(convocatoria_id, whole=True)
     if not EmptyForm().validate_on_submit():
         abort(400)
     created = eops.start_pilots(current_user, convocatoria)
@@ -362,7 +368,7 @@ def start(convocatoria_id: int) -> Any:
 @bp.route("/gestion/ejecucion/<int:convocatoria_id>/configuracion", methods=["GET", "POST"])
 @access(LEAD)
 def settings(convocatoria_id: int) -> Any:
-    convocatoria = _call(convocatoria_id)
+    convocatoria = _call(convocatoria_id, whole=True)
     config = eops.config_of(convocatoria)
     form = ConfigForm(obj=config)
     status = 200

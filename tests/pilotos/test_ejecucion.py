@@ -312,6 +312,9 @@ def test_a_regional_lead_sees_only_pilots_of_their_regions(started: Any, login_a
     assert lead.get(f"/gestion/ejecucion/pilotos/{santiago.id}/plan").status_code == 404
     listing = lead.get(f"/gestion/ejecucion/{santiago.convocatoria_id}").get_data(as_text=True)
     assert biobio.name in listing and santiago.name not in listing
+    # The call's settings and starting pilots are for leads of the whole call.
+    assert lead.get(f"/gestion/ejecucion/{santiago.convocatoria_id}/configuracion").status_code == 404
+    assert lead.post(f"/gestion/ejecucion/{santiago.convocatoria_id}/iniciar").status_code == 404
     # Neither a team member nor an applicant reaches the lead pages.
     assert login_as(member_of(biobio)).get(f"/gestion/ejecucion/pilotos/{biobio.id}").status_code == 403
 
