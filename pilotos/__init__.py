@@ -158,3 +158,6 @@ def init_app(app: Flask) -> None:
     from pilotos.demoday_views import init_demoday
 
     init_demoday(app)  # the demo day: jury, scoring, award
+    from pilotos.ejecucion_views import init_ejecucion
+
+    init_ejecucion(app)  # execution: pilots, progress reports, review, portfolio

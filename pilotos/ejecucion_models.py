@@ -185,3 +185,25 @@ class RevisionReporte(db.Model):
 
     reporte: Mapped[ReportePiloto] = relationship(back_populates="historial")
     actor: Mapped[User | None] = relationship()
+
+
+class EvidenciaReporte(db.Model):
+    """An evidence file (PDF, PNG or JPEG) of a report, stored like a submission's attachments
+    (convocatorias.uploads): outside the web root under a random name, its type sniffed and its size capped;
+    only the pilot's team and its leads may download it."""
+
+    __tablename__ = "evidencia_reporte"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reporte_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("reporte_piloto.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(50))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+
+    reporte: Mapped[ReportePiloto] = relationship()

@@ -73,6 +73,9 @@ def _on_seed_demo(app: Flask) -> None:
 
     seed_demo_formularios()
     seed_demo_demoday()
+    from pilotos.ejecucion_seed import seed_demo_ejecucion
+
+    seed_demo_ejecucion()  # a call in execution: pilots on track, late, over budget, off track, closed
 
 
 def connect() -> None:

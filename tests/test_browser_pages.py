@@ -49,7 +49,7 @@ from tests.browser import (
     vnu_errors,
 )
 from tests.pilotos import demo as formacion_demo
-from tests.pilotos import demo_formulario, mentoria_demo
+from tests.pilotos import demo_ejecucion, demo_formulario, mentoria_demo
 
 WIDTH = 390
 MAX_SHOWN = 8  # Nu Html Checker errors shown per page
@@ -192,6 +192,14 @@ PARAMS: dict[str, Fill] = {
     "pilotos_demoday.lead_detail": demo_formulario.demodays,
     "pilotos_demoday.jury_teams": demo_formulario.demodays,
     "pilotos_demoday.jury_score": demo_formulario.demoday_teams,
+    # Execution (issue 12, helper A)
+    "pilotos_ejecucion.team_pilot": demo_ejecucion.pilots,
+    "pilotos_ejecucion.report": demo_ejecucion.reports,
+    "pilotos_ejecucion.lead_list": demo_ejecucion.call,
+    "pilotos_ejecucion.settings": demo_ejecucion.call,
+    "pilotos_ejecucion.lead_pilot": demo_ejecucion.pilots,
+    "pilotos_ejecucion.plan": demo_ejecucion.pilots,
+    "pilotos_ejecucion.review": demo_ejecucion.reports,
 }
 
 
@@ -260,6 +268,8 @@ SKIPPED: dict[str, str] = {
     "comite_sesiones.run_document": "the solver's JSON document, a download (test_comite_sesion.py)",
     "comite_sesiones.acta_pdf": "the acta as PDF, a download (test_comite_sesion.py)",
     "comite_sesiones.acta_xlsx": "the acta's XLSX annex, a download (test_comite_sesion.py)",
+    "pilotos_ejecucion.download": "an evidence file download, not a page (test_ejecucion.py)",
+    "pilotos_ejecucion.portfolio_xlsx": "a spreadsheet download, not a page (test_ejecucion_portfolio.py)",
 }
 
 # The demo accounts, plus nobody logged in.
