@@ -143,7 +143,9 @@ def _refresh_denormalised(sheet: Sistematizacion, piloto: Piloto) -> None:
     ]
     sheet.search_text = unaccent("\n".join(p for p in parts if p))
     if _is_postgresql():
-        sheet.search_vector = sa.func.to_tsvector(sa.literal_column("'spanish'::regconfig"), sheet.search_text)
+        sheet.search_vector = sa.func.to_tsvector(
+            sa.literal_column("'spanish'::regconfig"), sheet.search_text
+        )
 
 
 # --- who may do what ------------------------------------------------------------------------------------
@@ -216,7 +218,7 @@ LABELS = {
     "problem": _l("Problem"),
     "solution": _l("Solution"),
     "results": _l("Results against the baseline"),
-    "learnings": _l("Learnings"),
+    "learnings": _l("What the pilot learnt"),
     "scaling_conditions": _l("Conditions for scaling"),
 }
 
@@ -275,7 +277,9 @@ def save(actor: User, piloto: Piloto, data: SheetData, *, send: bool = False) ->
     if send:
         sheet.status = EstadoSistematizacion.ENVIADA
         sheet.submitted_at = chile.utcnow()
-        sheet.historial.append(RevisionSistematizacion(action=AccionSistematizacion.ENVIADA, actor_id=actor.id))
+        sheet.historial.append(
+            RevisionSistematizacion(action=AccionSistematizacion.ENVIADA, actor_id=actor.id)
+        )
         audit.record(actor, "sistematizacion.sent", sheet, after={"status": sheet.status.value})
     else:
         audit.record(actor, "sistematizacion.saved", sheet)
@@ -585,7 +589,8 @@ CONFIRM_MAX_AGE = 7 * 24 * 3600
 
 def topic_choices() -> list[tuple[str, str]]:
     return [(f"grupo:{k}", str(v)) for k, v in GRUPOS.items()] + [
-        (f"region:{code}", topic_label(TipoSuscripcion.REGION, code)) for code, _name in chile.region_choices()
+        (f"region:{code}", topic_label(TipoSuscripcion.REGION, code))
+        for code, _name in chile.region_choices()
     ]
 
 
@@ -740,9 +745,12 @@ def send_digest(now: datetime | None = None) -> int:
                 _l("New learning from Fondo IDEA pilots"),
                 "aprendizaje_digest",
                 sheets=[
-                    (s.title, external_url("aprendizaje_public.ficha", sistematizacion_id=s.id)) for s in matching
+                    (s.title, external_url("aprendizaje_public.ficha", sistematizacion_id=s.id))
+                    for s in matching
                 ],
-                subscriptions=[(topic_label(sub.kind, sub.value), unsubscribe_url(sub)) for sub in subscriptions],
+                subscriptions=[
+                    (topic_label(sub.kind, sub.value), unsubscribe_url(sub)) for sub in subscriptions
+                ],
             )
             sent += 1
     return sent

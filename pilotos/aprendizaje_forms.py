@@ -19,14 +19,20 @@ class SistematizacionForm(SafeForm):
     problem = TextAreaField(
         _l("Problem"), validators=TEXT, description=_l("The problem the pilot addressed, with its baseline.")
     )
-    solution = TextAreaField(_l("Solution"), validators=TEXT, description=_l("What the pilot did and with whom."))
+    solution = TextAreaField(
+        _l("Solution"), validators=TEXT, description=_l("What the pilot did and with whom.")
+    )
     results = TextAreaField(
         _l("Results against the baseline"),
         validators=TEXT,
-        description=_l("What changed, in the pilot's indicators; the figures of the approved reports are shown."),
+        description=_l(
+            "What changed, in the pilot's indicators; the figures of the approved reports are shown."
+        ),
     )
     learnings = TextAreaField(
-        _l("Learnings"), validators=TEXT, description=_l("What worked, what did not, what surprised you.")
+        _l("What the pilot learnt"),
+        validators=TEXT,
+        description=_l("What worked, what did not, what surprised you."),
     )
     scaling_conditions = TextAreaField(
         _l("Conditions for scaling"),
@@ -69,7 +75,7 @@ class RevisionForm(SafeForm):
         description=_l("Required to send the sheet back."),
     )
     send_back = SubmitField(_l("Send back for changes"))
-    publish = SubmitField(_l("Publish in the learning repository"))
+    publish = SubmitField(_l("Publish the sheet"))
 
 
 class SuscripcionForm(SafeForm):

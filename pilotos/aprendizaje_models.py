@@ -66,7 +66,9 @@ class Sistematizacion(db.Model):
     snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     # Denormalised for the public list and its filters.
     title: Mapped[str] = mapped_column(sa.String(200), default="")
-    desafio_id: Mapped[int | None] = mapped_column(sa.ForeignKey("desafio.id", ondelete="SET NULL"), index=True)
+    desafio_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("desafio.id", ondelete="SET NULL"), index=True
+    )
     desafio_title: Mapped[str] = mapped_column(sa.String(300), default="")
     region: Mapped[str | None] = mapped_column(sa.String(2), index=True)
     year: Mapped[int | None] = mapped_column(index=True)

@@ -514,7 +514,8 @@ def _sheets(ids: list[str]) -> dict[str, tuple[str, str | None]]:
         )
     )
     return {
-        str(id_): (title, url_for("pilotos_aprendizaje.review", sistematizacion_id=id_)) for id_, title in rows
+        str(id_): (title, url_for("pilotos_aprendizaje.review", sistematizacion_id=id_))
+        for id_, title in rows
     }
 
 
@@ -527,8 +528,8 @@ ACTIONS = {
 
 
 def init_aprendizaje(app: Flask) -> None:
-    from idea import add_nav_provider, add_start_provider, audit
     from convocatorias import reminders as draft_reminders
+    from idea import add_nav_provider, add_start_provider, audit
     from pilotos import aprendizaje_seed
 
     app.register_blueprint(bp)

@@ -10,7 +10,12 @@ import sqlalchemy as sa
 from convocatorias.models import Convocatoria
 from idea.extensions import db
 from pilotos import aprendizaje as aops
-from pilotos.aprendizaje_models import EstadoSistematizacion, Sistematizacion, SuscripcionAprendizaje, TipoSuscripcion
+from pilotos.aprendizaje_models import (
+    EstadoSistematizacion,
+    Sistematizacion,
+    SuscripcionAprendizaje,
+    TipoSuscripcion,
+)
 from pilotos.aprendizaje_seed import CIERRE_CALL_SLUG
 from pilotos.ejecucion_models import Piloto
 
@@ -18,7 +23,9 @@ from pilotos.ejecucion_models import Piloto
 def _sheets() -> list[Sistematizacion]:
     """The demo closure call's sheet waiting for the lead (the demo applicant's team), then a published one of
     the Biobío (which the Biobío lead reviews) and another published one."""
-    call_id = db.session.scalars(sa.select(Convocatoria.id).where(Convocatoria.slug == CIERRE_CALL_SLUG)).one()
+    call_id = db.session.scalars(
+        sa.select(Convocatoria.id).where(Convocatoria.slug == CIERRE_CALL_SLUG)
+    ).one()
     sheets = list(
         db.session.scalars(
             sa.select(Sistematizacion)

@@ -99,7 +99,9 @@ FULL = {
 
 @pytest.fixture
 def closed(formacion: Callable[..., Formacion]) -> Callable[..., tuple[Formacion, list[Piloto]]]:
-    def factory(regions: tuple[str, ...] = ("13", "08"), closed: bool = True) -> tuple[Formacion, list[Piloto]]:
+    def factory(
+        regions: tuple[str, ...] = ("13", "08"), closed: bool = True
+    ) -> tuple[Formacion, list[Piloto]]:
         f = formacion(regions=regions, rejected=0)
         return f, [make_piloto(e, closed=closed) for e in f.equipos]
 
@@ -159,7 +161,9 @@ def test_no_sheet_before_the_pilot_is_closed_or_its_final_report_sent(closed: An
     assert team.post(url, data={**FULL, "save": "1"}).status_code == 403
     assert db.session.scalar(sa.select(sa.func.count(Sistematizacion.id))) == 0
     # Once the final report is sent, the team may write.
-    final = db.session.scalars(sa.select(ReportePiloto).where(ReportePiloto.kind == TipoReporte.FINAL)).first()
+    final = db.session.scalars(
+        sa.select(ReportePiloto).where(ReportePiloto.kind == TipoReporte.FINAL)
+    ).first()
     final.status = EstadoReporte.ENVIADO
     db.session.commit()
     assert team.post(url, data={**FULL, "save": "1"}).status_code == 302
@@ -185,9 +189,7 @@ def test_another_team_a_stranger_and_anonymous_cannot_see_an_unpublished_sheet(
 # --- the lead --------------------------------------------------------------------------------------------
 
 
-def test_the_lead_sends_back_with_a_comment_then_publishes(
-    closed: Any, login_as: Any, client: Any
-) -> None:
+def test_the_lead_sends_back_with_a_comment_then_publishes(closed: Any, login_as: Any, client: Any) -> None:
     f, (piloto, _other) = closed()
     sheet = write_and_send(piloto)
     lead = login_as(Role.ENCARGADO_TECNICO)
@@ -205,8 +207,12 @@ def test_the_lead_sends_back_with_a_comment_then_publishes(
     assert sheet.historial[-1].comment == "Agreguen cifras."
     # The team sees the comment, corrects and sends again.
     team = login_as(member_of(piloto.equipo))
-    assert "Agreguen cifras." in team.get(f"/equipo/pilotos/{piloto.id}/sistematizacion").get_data(as_text=True)
-    team.post(f"/equipo/pilotos/{piloto.id}/sistematizacion", data={**FULL, "results": "Con cifras.", "send": "1"})
+    assert "Agreguen cifras." in team.get(f"/equipo/pilotos/{piloto.id}/sistematizacion").get_data(
+        as_text=True
+    )
+    team.post(
+        f"/equipo/pilotos/{piloto.id}/sistematizacion", data={**FULL, "results": "Con cifras.", "send": "1"}
+    )
     db.session.expire_all()
     assert sheet.status == EstadoSistematizacion.ENVIADA
     assert lead.post(url, data={"publish": "1"}).status_code == 302
@@ -220,7 +226,10 @@ def test_the_lead_sends_back_with_a_comment_then_publishes(
     snap = sheet.snapshot
     assert snap["reports"] == 2 and snap["executed"] == 18_000_000 and snap["reached"] == 80
     assert snap["budget_execution"]["value"] == "0.9" and not snap["budget_execution"]["flagged"]
-    assert snap["indicators"][0]["actual"] == "75" and snap["indicators"][1]["progress"]["missing"] == "no_baseline"
+    assert (
+        snap["indicators"][0]["actual"] == "75"
+        and snap["indicators"][1]["progress"]["missing"] == "no_baseline"
+    )
     page = client.get(f"/aprendizaje/{sheet.id}")
     assert page.status_code == 200
     assert "Con cifras." in page.get_data(as_text=True)
@@ -249,9 +258,7 @@ def test_a_regional_lead_cannot_review_another_regions_sheet(closed: Any, login_
 # --- the public repository --------------------------------------------------------------------------------
 
 
-def test_unpublished_sheets_never_appear_in_public(
-    closed: Any, make_user: Any, client: Any
-) -> None:
+def test_unpublished_sheets_never_appear_in_public(closed: Any, make_user: Any, client: Any) -> None:
     f, (published_pilot, waiting_pilot) = closed()
     published = publish(published_pilot, make_user, learnings="Aprendizaje publicado.")
     waiting = write_and_send(waiting_pilot, learnings="Aprendizaje en espera.")
@@ -281,7 +288,7 @@ def test_the_feed_is_atom_with_absolute_links(closed: Any, make_user: Any, clien
     sheet = publish(piloto, make_user)
     response = client.get("/aprendizaje/feed.atom")
     assert response.mimetype == "application/atom+xml"
-    root = ElementTree.fromstring(response.data)
+    root = ElementTree.fromstring(response.data)  # noqa: S314 - our own feed, in a test
     assert root.tag == f"{ATOM}feed"
     entries = root.findall(f"{ATOM}entry")
     assert len(entries) == 1
@@ -351,12 +358,24 @@ def test_search_in_spanish_on_postgresql(closed: Any, make_user: Any, client: An
         pytest.skip("Spanish full-text search needs PostgreSQL (set DATABASE_URL to a PostgreSQL server)")
     f, (santiago, biobio) = closed()
     nna = publish(
-        santiago, make_user, problem="Muchas niñas y niños no vuelven a clases.", solution="Tutorías.",
-        results="Mejor asistencia.", learnings="Visitas.", groups=["migrantes"], adopter="mds",
+        santiago,
+        make_user,
+        problem="Muchas niñas y niños no vuelven a clases.",
+        solution="Tutorías.",
+        results="Mejor asistencia.",
+        learnings="Visitas.",
+        groups=["migrantes"],
+        adopter="mds",
     )
     edu = publish(
-        biobio, make_user, problem="Personas adultas sin estudios.", solution="Nivelación de educación.",
-        results="Certificados.", learnings="Horarios.", groups=["desempleo"], adopter="mintrab",
+        biobio,
+        make_user,
+        problem="Personas adultas sin estudios.",
+        solution="Nivelación de educación.",
+        results="Certificados.",
+        learnings="Horarios.",
+        groups=["desempleo"],
+        adopter="mintrab",
     )
     cases = {"niño": {nna.title}, "educacion": {edu.title}, "NIÑAS": {nna.title}, "educación": {edu.title}}
     for q, expected in cases.items():
@@ -378,7 +397,10 @@ def add_published_sheets(template: Sistematizacion, count: int) -> None:
     equipo = piloto.equipo
     offset = db.session.scalar(sa.select(sa.func.count(Sistematizacion.id))) or 0
     postulaciones = _clone(
-        type(equipo.postulacion), equipo.postulacion, count, lambda n: {"folio": f"X-{offset + n}", "folio_number": 10_000 + offset + n},
+        type(equipo.postulacion),
+        equipo.postulacion,
+        count,
+        lambda n: {"folio": f"X-{offset + n}", "folio_number": 10_000 + offset + n},
     )
     equipos = _clone(Equipo, equipo, count, lambda n: {"postulacion_id": postulaciones[n]})
     pilotos = _clone(Piloto, piloto, count, lambda n: {"equipo_id": equipos[n]})
@@ -465,9 +487,24 @@ def test_subscription_double_opt_in_and_a_digest_that_sends_each_sheet_once(
 
 
 def test_subscribing_refuses_junk_and_is_rate_limited(client: Any, app: Any, monkeypatch: Any) -> None:
-    assert client.post("/aprendizaje/suscribirse", data={"email": "no-es-correo", "topic": "grupo:ninez"}).status_code == 422
-    assert client.post("/aprendizaje/suscribirse", data={"email": "a@example.cl", "topic": "grupo:nada"}).status_code == 422
-    assert client.post("/aprendizaje/suscribirse", data={"email": "a@example.cl", "topic": "region:99"}).status_code == 422
+    assert (
+        client.post(
+            "/aprendizaje/suscribirse", data={"email": "no-es-correo", "topic": "grupo:ninez"}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/aprendizaje/suscribirse", data={"email": "a@example.cl", "topic": "grupo:nada"}
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/aprendizaje/suscribirse", data={"email": "a@example.cl", "topic": "region:99"}
+        ).status_code
+        == 422
+    )
     assert db.session.scalar(sa.select(sa.func.count(SuscripcionAprendizaje.id))) == 0
     monkeypatch.setitem(app.config, "APRENDIZAJE_SUBSCRIBE_LIMIT", "2 per hour")
     from idea.extensions import limiter
@@ -476,4 +513,9 @@ def test_subscribing_refuses_junk_and_is_rate_limited(client: Any, app: Any, mon
     for n in range(2):
         data = {"email": f"p{n}@example.cl", "topic": "region:13"}
         assert client.post("/aprendizaje/suscribirse", data=data).status_code == 200
-    assert client.post("/aprendizaje/suscribirse", data={"email": "p9@example.cl", "topic": "region:13"}).status_code == 429
+    assert (
+        client.post(
+            "/aprendizaje/suscribirse", data={"email": "p9@example.cl", "topic": "region:13"}
+        ).status_code
+        == 429
+    )

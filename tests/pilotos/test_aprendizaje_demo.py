@@ -43,8 +43,15 @@ def test_demo_repository_has_no_personal_data(app: Any, client: Any, monkeypatch
     # Names of people with an account (and the organisations' contact names, which are theirs).
     names = [u.name for u in db.session.scalars(sa.select(User)) if u.name and len(u.name) > 5]
     allowed = {app.config["CONTACT_EMAIL"]}
-    paths = ["/aprendizaje/", "/aprendizaje/?grupo=ninez", "/aprendizaje/?q=educacion", "/aprendizaje/feed.atom",
-             "/aprendizaje/datos.csv", "/aprendizaje/datos.json", "/aprendizaje/suscribirse"]
+    paths = [
+        "/aprendizaje/",
+        "/aprendizaje/?grupo=ninez",
+        "/aprendizaje/?q=educacion",
+        "/aprendizaje/feed.atom",
+        "/aprendizaje/datos.csv",
+        "/aprendizaje/datos.json",
+        "/aprendizaje/suscribirse",
+    ]
     paths += [f"/aprendizaje/{s.id}" for s in published]
     problems: list[str] = []
     for path in paths:
@@ -64,7 +71,9 @@ def test_demo_repository_has_no_personal_data(app: Any, client: Any, monkeypatch
         from pilotos.aprendizaje_views import _figures, _labels
 
         for sheet in published:
-            html = render_template("pilotos/aprendizaje/print.html", sheet=sheet, url="", **_figures(sheet), **_labels())
+            html = render_template(
+                "pilotos/aprendizaje/print.html", sheet=sheet, url="", **_figures(sheet), **_labels()
+            )
             problems += _problems(f"PDF {sheet.id}", html, allowed, names)
     waiting = next(s for s in sheets if s.status == EstadoSistematizacion.ENVIADA)
     assert client.get(f"/aprendizaje/{waiting.id}").status_code == 404

@@ -26,7 +26,9 @@ def test_from_closed_pilot_to_a_published_sheet_found_by_a_filter(
 
     def new_page(email: str | None) -> Any:
         context = browser.new_context(
-            locale="es-CL", timezone_id="America/Santiago", viewport={"width": 390, "height": 844},
+            locale="es-CL",
+            timezone_id="America/Santiago",
+            viewport={"width": 390, "height": 844},
             accept_downloads=True,
         )
         page = context.new_page()
