@@ -391,6 +391,9 @@ def feed() -> Any:
         self_url=external_url("aprendizaje_public.feed"),
         home_url=external_url("aprendizaje_public.index"),
         external_url=external_url,
+        # The feed's own words (babel does not read .xml templates).
+        feed_title=_("Learning repository"),
+        subtitle=_("New systematization sheets of the Fondo IDEA pilots."),
         **_labels(),
     )
     return Response(body, mimetype="application/atom+xml")
@@ -470,8 +473,22 @@ def unsubscribe(token: str) -> Any:
 # --- registration ----------------------------------------------------------------------------------------
 
 
+def _has_pilot(user: Any) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(Piloto.id)
+            .join(MiembroEquipo, MiembroEquipo.equipo_id == Piloto.equipo_id)
+            .where(MiembroEquipo.user_id == user.id)
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _nav(user: Any) -> list[dict[str, str]]:
     links = [{"url": url_for("aprendizaje_public.index"), "label": _("Learning")}]
+    if user.is_authenticated and _has_pilot(user):
+        links.append({"url": url_for("pilotos_aprendizaje.team_index"), "label": _("Systematization sheet")})
     if user.is_authenticated and user.has_any_role(Role.ENCARGADO_TECNICO):
         links.append({"url": url_for("pilotos_aprendizaje.lead_index"), "label": _("Sheets to review")})
     return links
@@ -481,13 +498,7 @@ def _start(user: Any) -> list[dict[str, Any]]:
     if not user.is_authenticated:
         return []
     cards: list[dict[str, Any]] = []
-    has_pilot = db.session.scalar(
-        sa.select(Piloto.id)
-        .join(MiembroEquipo, MiembroEquipo.equipo_id == Piloto.equipo_id)
-        .where(MiembroEquipo.user_id == user.id)
-        .limit(1)
-    )
-    if has_pilot:
+    if _has_pilot(user):
         cards.append(
             {
                 "url": url_for("pilotos_aprendizaje.team_index"),
