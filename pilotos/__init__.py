@@ -161,3 +161,6 @@ def init_app(app: Flask) -> None:
     from pilotos.ejecucion_views import init_ejecucion
 
     init_ejecucion(app)  # execution: pilots, progress reports, review, portfolio
+    from pilotos.aprendizaje_views import init_aprendizaje
+
+    init_aprendizaje(app)  # closure: systematization sheets and the public learning repository

@@ -49,7 +49,7 @@ from tests.browser import (
     vnu_errors,
 )
 from tests.pilotos import demo as formacion_demo
-from tests.pilotos import demo_ejecucion, demo_formulario, mentoria_demo
+from tests.pilotos import demo_aprendizaje, demo_ejecucion, demo_formulario, mentoria_demo
 
 WIDTH = 390
 MAX_SHOWN = 8  # Nu Html Checker errors shown per page
@@ -200,6 +200,13 @@ PARAMS: dict[str, Fill] = {
     "pilotos_ejecucion.lead_pilot": demo_ejecucion.pilots,
     "pilotos_ejecucion.plan": demo_ejecucion.pilots,
     "pilotos_ejecucion.review": demo_ejecucion.reports,
+    # Learning repository (issue 12, helper B)
+    "pilotos_aprendizaje.team_sheet": demo_aprendizaje.pilots,
+    "pilotos_aprendizaje.review": demo_aprendizaje.sheets,
+    "aprendizaje_public.index": demo_aprendizaje.repository,
+    "aprendizaje_public.ficha": demo_aprendizaje.published,
+    "aprendizaje_public.confirm": demo_aprendizaje.confirm_tokens,
+    "aprendizaje_public.unsubscribe": demo_aprendizaje.unsubscribe_tokens,
 }
 
 
@@ -270,6 +277,10 @@ SKIPPED: dict[str, str] = {
     "comite_sesiones.acta_xlsx": "the acta's XLSX annex, a download (test_comite_sesion.py)",
     "pilotos_ejecucion.download": "an evidence file download, not a page (test_ejecucion.py)",
     "pilotos_ejecucion.portfolio_xlsx": "a spreadsheet download, not a page (test_ejecucion_portfolio.py)",
+    "aprendizaje_public.pdf": "a learning sheet as PDF, a download (tests/pilotos/test_aprendizaje.py)",
+    "aprendizaje_public.export_csv": "open data as CSV, a download (tests/pilotos/test_aprendizaje.py)",
+    "aprendizaje_public.export_json": "open data as JSON, a download (tests/pilotos/test_aprendizaje.py)",
+    "aprendizaje_public.feed": "the Atom feed, XML not a page (tests/pilotos/test_aprendizaje.py)",
 }
 
 # The demo accounts, plus nobody logged in.
