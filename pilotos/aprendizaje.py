@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
+from flask_babel import LazyString, force_locale, pgettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
@@ -96,8 +96,13 @@ OUTCOMES: dict[str, Any] = {
 }
 STATUS_LABELS: dict[str, Any] = {
     EstadoSistematizacion.BORRADOR.value: _l("Draft"),
-    EstadoSistematizacion.ENVIADA.value: _l("Sent, waiting for review"),
-    EstadoSistematizacion.CON_OBSERVACIONES.value: _l("Sent back for changes"),
+    # A "ficha" is feminine in Spanish, unlike a report: its own context.
+    EstadoSistematizacion.ENVIADA.value: LazyString(
+        lambda: pgettext("sheet status", "Sent, waiting for review")
+    ),
+    EstadoSistematizacion.CON_OBSERVACIONES.value: LazyString(
+        lambda: pgettext("sheet status", "Sent back for changes")
+    ),
     EstadoSistematizacion.PUBLICADA.value: _l("Published"),
 }
 EDITABLE = (EstadoSistematizacion.BORRADOR, EstadoSistematizacion.CON_OBSERVACIONES)
