@@ -25,6 +25,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from idea import chile, pagecache
 from idea.extensions import db, limiter
@@ -38,7 +39,7 @@ from pilotos import ejecucion_figures as figs
 from pilotos.aprendizaje_forms import RevisionForm, SistematizacionForm, SuscripcionForm
 from pilotos.aprendizaje_models import EstadoSistematizacion, Sistematizacion
 from pilotos.ejecucion_models import Piloto
-from pilotos.models import MiembroEquipo
+from pilotos.models import Equipo, MiembroEquipo
 from pilotos.operations import FormacionError
 
 bp = Blueprint("pilotos_aprendizaje", __name__)
@@ -179,6 +180,8 @@ def lead_index() -> Any:
         .join(Piloto, Piloto.id == Sistematizacion.piloto_id)
         .where(Sistematizacion.status != EstadoSistematizacion.BORRADOR)
         .order_by(Sistematizacion.status, Sistematizacion.submitted_at.desc(), Sistematizacion.id)
+        # The permission check below reads each pilot's team and call: loaded here, not once per row.
+        .options(selectinload(Piloto.equipo).selectinload(Equipo.convocatoria))
     ).all()
     visible = [(s, p) for s, p in rows if aops.can_review(current_user, p)]
     waiting = [(s, p) for s, p in visible if s.status == EstadoSistematizacion.ENVIADA]

@@ -1,6 +1,8 @@
-"""In a real browser at 390 px, an awarded team's pilot from its first report to its closure: the team sends
-report 1, the lead sends it back with a comment, the team corrects and resends it, the lead approves it;
-report 2 is sent and approved; the final report is sent and approved, and the pilot shows as closed."""
+"""In a real browser at 390 px, an awarded team's pilot from its first report to a published learning sheet:
+the team sends report 1, the lead sends it back with a comment, the team corrects and resends it, the lead
+approves it; report 2 is sent and approved; the final report is sent and approved, and the pilot shows as
+closed. The team then writes and sends its systematization sheet, the lead publishes it, and a visitor finds
+it with a filter in the public learning repository and downloads the printable sheet (PDF)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from idea.extensions import db
 from idea.models import Role, User
 from pilotos import ejecucion as eops
+from pilotos.aprendizaje_models import EstadoSistematizacion, Sistematizacion
 from pilotos.ejecucion_models import EstadoPiloto, Piloto
 from tests.browser import assert_accessible, assert_fits_width
 from tests.conftest import PASSWORD
@@ -19,7 +22,7 @@ from tests.pilotos.conftest import Formacion
 from tests.pilotos.ejecucion_fixtures import START, award
 
 
-def test_from_first_report_to_closed_pilot(
+def test_from_first_report_to_a_published_sheet_found_by_a_filter(
     live_server: str, browser: Any, formacion: Callable[..., Formacion], make_user: Any
 ) -> None:
     a = award(formacion(regions=("13", "08", "08", "13"), rejected=0))
@@ -32,18 +35,23 @@ def test_from_first_report_to_closed_pilot(
     make_user(Role.ENCARGADO_TECNICO, email="lead@example.cl", password=PASSWORD)
     db.session.commit()
     reports = [r.id for r in piloto.reportes]
+    others = [e.postulacion.title for e in a.equipos[1:]]
 
-    def new_page(email: str) -> Any:
+    def new_page(email: str | None) -> Any:
         context = browser.new_context(
-            locale="es-CL", timezone_id="America/Santiago", viewport={"width": 390, "height": 844}
+            locale="es-CL",
+            timezone_id="America/Santiago",
+            viewport={"width": 390, "height": 844},
+            accept_downloads=True,
         )
         page = context.new_page()
         page.set_default_timeout(10_000)
-        page.goto(f"{live_server}/cuenta/ingresar")
-        page.fill("#email", email)
-        page.fill("#password", PASSWORD)
-        page.click("#submit")
-        page.wait_for_load_state()
+        if email:
+            page.goto(f"{live_server}/cuenta/ingresar")
+            page.fill("#email", email)
+            page.fill("#password", PASSWORD)
+            page.click("#submit")
+            page.wait_for_load_state()
         return page
 
     team = new_page(owner.email)
@@ -118,3 +126,65 @@ def test_from_first_report_to_closed_pilot(
     assert "Cerrado" in team.locator("main").inner_text()
     db.session.expire_all()
     assert piloto.status == EstadoPiloto.CERRADO
+
+    # The team writes its systematization sheet on a phone and sends it.
+    team.goto(f"{live_server}/equipo/sistematizacion/")
+    assert_accessible(team)
+    assert_fits_width(team)
+    team.get_by_role("link", name=piloto.name).click()
+    team.wait_for_load_state()
+    team.fill("#problem", "Niñas y niños de la comuna dejaron la escuela.")
+    team.fill("#solution", "Tutorías de barrio con visitas a las familias.")
+    team.fill("#results", "La asistencia subió de 60 % a 75 %.")
+    team.fill("#learnings", "La primera visita en la casa abre la puerta.")
+    team.fill("#scaling_conditions", "Coordinación con las escuelas y la municipalidad.")
+    team.select_option("#adopter", "mineduc")
+    team.check("input[name=groups][value=ninez]")
+    team.check("input[name=outcome][value=escalar]")
+    assert_accessible(team)
+    assert_fits_width(team)
+    team.click("#send")
+    team.wait_for_load_state()
+    sheet = db.session.scalars(sa.select(Sistematizacion).where(Sistematizacion.piloto_id == piloto.id)).one()
+    assert sheet.status == EstadoSistematizacion.ENVIADA
+
+    # The lead reviews and publishes it.
+    boss.goto(f"{live_server}/gestion/aprendizaje/")
+    boss.get_by_role("link", name=piloto.name).click()
+    boss.wait_for_load_state()
+    assert "Tutorías de barrio" in boss.locator("main").inner_text()
+    assert_accessible(boss)
+    assert_fits_width(boss)
+    boss.click("#publish")
+    boss.wait_for_load_state()
+    db.session.expire_all()
+    assert sheet.status == EstadoSistematizacion.PUBLICADA
+
+    # A visitor filters the repository by the group, finds it with its charts and the figures of the reports
+    # approved above, and downloads the PDF.
+    visitor = new_page(None)
+    visitor.goto(f"{live_server}/aprendizaje/")
+    visitor.select_option("#f-grupo", "ninez")
+    visitor.locator("form[role=search] button[type=submit]").click()
+    visitor.wait_for_load_state()
+    assert "grupo=ninez" in visitor.url
+    assert_accessible(visitor)
+    assert_fits_width(visitor)
+    visitor.get_by_role("link", name=sheet.title).click()
+    visitor.wait_for_load_state()
+    main = visitor.locator("main")
+    assert "La primera visita en la casa" in main.inner_text()
+    assert main.locator("figure.indicator-chart svg").count() >= 1
+    assert "ejecución presupuestaria = monto ejecutado / monto adjudicado" in main.inner_text()
+    assert "97,5 %" in main.inner_text()
+    assert_accessible(visitor)
+    assert_fits_width(visitor)
+    with visitor.expect_download() as download_info:
+        visitor.locator(f"a[href$='/aprendizaje/{sheet.id}/ficha.pdf']").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".pdf")
+    with open(download.path(), "rb") as handle:
+        assert handle.read(4) == b"%PDF"
+    # The other teams' pilots have no published sheet: nothing else is listed.
+    for title in others:
+        assert title not in visitor.content()
