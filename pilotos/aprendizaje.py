@@ -37,6 +37,7 @@ from pilotos.aprendizaje_models import (
     SuscripcionAprendizaje,
     TipoSuscripcion,
 )
+from pilotos.avisos import notify_team
 from pilotos.ejecucion_models import EstadoPiloto, EstadoReporte, Piloto, ReportePiloto, TipoReporte
 from pilotos.operations import FormacionError
 from pilotos.permissions import can_manage_team, is_member
@@ -306,6 +307,19 @@ def send_back(actor: User, sheet: Sistematizacion, comment: str) -> None:
         RevisionSistematizacion(action=AccionSistematizacion.OBSERVADA, comment=comment, actor_id=actor.id)
     )
     audit.record(actor, "sistematizacion.returned", sheet, after={"status": sheet.status.value})
+    notify_team(
+        sheet.piloto.equipo,
+        _l("Pilot %(pilot)s: your systematization sheet was sent back", pilot=sheet.piloto.name),
+        [
+            _l(
+                "The lead sent the systematization sheet of the pilot %(pilot)s back with this comment:",
+                pilot=sheet.piloto.name,
+            )
+        ],
+        comment=comment,
+        link=external_url("pilotos_aprendizaje.team_sheet", piloto_id=sheet.piloto_id),
+        link_label=_l("Open the sheet"),
+    )
 
 
 def publish(actor: User, sheet: Sistematizacion) -> None:
@@ -322,6 +336,19 @@ def publish(actor: User, sheet: Sistematizacion) -> None:
     sheet.historial.append(RevisionSistematizacion(action=AccionSistematizacion.PUBLICADA, actor_id=actor.id))
     db.session.flush()
     audit.record(actor, "sistematizacion.published", sheet, after={"status": sheet.status.value})
+    notify_team(
+        sheet.piloto.equipo,
+        _l("Pilot %(pilot)s: your systematization sheet is published", pilot=sheet.piloto.name),
+        [
+            _l(
+                "The systematization sheet of the pilot %(pilot)s is published in the public learning "
+                "repository.",
+                pilot=sheet.piloto.name,
+            )
+        ],
+        link=external_url("aprendizaje_public.ficha", sistematizacion_id=sheet.id),
+        link_label=_l("See the published sheet"),
+    )
 
 
 # --- the frozen figures ---------------------------------------------------------------------------------

@@ -27,8 +27,10 @@ from convocatorias.operations import fase_changed
 from idea import audit, chile
 from idea.chile import REGIONS_BY_CODE
 from idea.extensions import db
+from idea.mail import external_url
 from idea.models import User
 from pilotos import formulario as fops
+from pilotos.avisos import notify_team
 from pilotos.demoday_models import AdjudicacionDemoDay, ResultadoDemoDay
 from pilotos.ejecucion_figures import PilotFigures, pilot_figures, to_decimal
 from pilotos.ejecucion_models import (
@@ -744,6 +746,28 @@ def _review(actor: User, reporte: ReportePiloto, action: AccionReporte, comment:
     )
     if closed:
         audit.record(actor, "piloto.closed", piloto, after={"status": piloto.status.value})
+    _tell_team(piloto, reporte, approved=approved, closed=closed, comment=comment)
+
+
+def _tell_team(piloto: Piloto, reporte: ReportePiloto, *, approved: bool, closed: bool, comment: str) -> None:
+    names = {"pilot": piloto.name, "number": reporte.number}
+    if approved:
+        subject = _l("Pilot %(pilot)s: report %(number)d was approved", **names)
+        lines = [_l("The lead approved report %(number)d of the pilot %(pilot)s.", **names)]
+        if closed:
+            lines.append(
+                _l(
+                    "It was the final report: the pilot is closed. Your team can now write its "
+                    "systematization sheet."
+                )
+            )
+    else:
+        subject = _l("Pilot %(pilot)s: report %(number)d was sent back", **names)
+        lines = [
+            _l("The lead sent report %(number)d of the pilot %(pilot)s back with this comment:", **names)
+        ]
+    link = external_url("pilotos_ejecucion.report", reporte_id=reporte.id)
+    notify_team(piloto.equipo, subject, lines, comment=comment, link=link, link_label=_l("Open the report"))
 
 
 # --- evidence --------------------------------------------------------------------------------------------

@@ -19,8 +19,10 @@ from convocatorias.models import Convocatoria, IndicadorLineaBase
 from evaluacion.comite_models import Decision
 from idea import audit, chile
 from idea.extensions import db
+from idea.mail import external_url
 from idea.models import User
 from pilotos import operations as ops
+from pilotos.avisos import notify_team
 from pilotos.formulario_models import (
     AccionRevision,
     EstadoFormulario,
@@ -362,6 +364,21 @@ def _review(actor: User, formulario: FormularioCompleto, action: AccionRevision,
         formulario.equipo,
         before=before,
         after={"status": formulario.status.value, "comment": comment},
+    )
+    team = formulario.equipo.name
+    if action == AccionRevision.ACEPTADO:
+        subject = _l("Team %(team)s: your full form was accepted", team=team)
+        lines = [_l("The lead accepted the full form of the team %(team)s.", team=team)]
+    else:
+        subject = _l("Team %(team)s: your full form was sent back", team=team)
+        lines = [_l("The lead sent the full form of the team %(team)s back with this comment:", team=team)]
+    notify_team(
+        formulario.equipo,
+        subject,
+        lines,
+        comment=comment,
+        link=external_url("pilotos_formulario.team_form", equipo_id=formulario.equipo_id),
+        link_label=_l("Open the form"),
     )
 
 

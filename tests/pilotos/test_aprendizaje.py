@@ -189,7 +189,9 @@ def test_another_team_a_stranger_and_anonymous_cannot_see_an_unpublished_sheet(
 # --- the lead --------------------------------------------------------------------------------------------
 
 
-def test_the_lead_sends_back_with_a_comment_then_publishes(closed: Any, login_as: Any, client: Any) -> None:
+def test_the_lead_sends_back_with_a_comment_then_publishes(
+    closed: Any, login_as: Any, client: Any, outbox: Any
+) -> None:
     f, (piloto, _other) = closed()
     sheet = write_and_send(piloto)
     lead = login_as(Role.ENCARGADO_TECNICO)
@@ -205,6 +207,8 @@ def test_the_lead_sends_back_with_a_comment_then_publishes(closed: Any, login_as
     db.session.expire_all()
     assert sheet.status == EstadoSistematizacion.CON_OBSERVACIONES
     assert sheet.historial[-1].comment == "Agreguen cifras."
+    (returned,) = outbox.to(member_of(piloto.equipo).email)
+    assert "devuelta con observaciones" in returned.subject and "Agreguen cifras." in returned.body
     # The team sees the comment, corrects and sends again.
     team = login_as(member_of(piloto.equipo))
     assert "Agreguen cifras." in team.get(f"/equipo/pilotos/{piloto.id}/sistematizacion").get_data(
@@ -219,6 +223,8 @@ def test_the_lead_sends_back_with_a_comment_then_publishes(closed: Any, login_as
     db.session.expire_all()
     assert sheet.status == EstadoSistematizacion.PUBLICADA and sheet.published_at is not None
     assert [h.action.value for h in sheet.historial] == ["enviada", "observada", "enviada", "publicada"]
+    published = outbox.to(member_of(piloto.equipo).email)[-1]
+    assert "está publicada" in published.subject and f"/aprendizaje/{sheet.id}" in published.body
     assert db.session.scalar(
         sa.select(EventoAuditoria.id).where(EventoAuditoria.action == "sistematizacion.published")
     )
@@ -474,7 +480,8 @@ def test_subscription_double_opt_in_and_a_digest_that_sends_each_sheet_once(
     # Through `flask send-reminders`; a rerun sends nothing twice.
     assert "Recordatorios enviados: 1" in app.test_cli_runner().invoke(args=["send-reminders"]).output
     assert "Recordatorios enviados: 0" in app.test_cli_runner().invoke(args=["send-reminders"]).output
-    digest = list(outbox)[sent_before:]
+    # (The team whose sheet was published hears of it too: only the subscriber's mail is the digest.)
+    digest = [m for m in list(outbox)[sent_before:] if "lectora@example.cl" in m.recipients]
     assert len(digest) == 1 and digest[0].recipients == ["lectora@example.cl"]
     assert sheet.title in digest[0].body
     unsubscribe_path = _link(digest[0], "/aprendizaje/suscripcion/baja/")

@@ -224,7 +224,7 @@ def test_evidence_refuses_a_disguised_file_and_is_served_to_the_team_and_leads(
 
 
 def test_the_lead_sends_back_with_a_comment_then_approves_and_the_final_closes(
-    started: Any, login_as: Any
+    started: Any, login_as: Any, outbox: Any
 ) -> None:
     _a, pilots, _admin = started()
     piloto = pilots[0]
@@ -245,6 +245,10 @@ def test_the_lead_sends_back_with_a_comment_then_approves_and_the_final_closes(
     db.session.expire_all()
     assert first.status == EstadoReporte.CON_OBSERVACIONES
     assert "Falta el gasto real." in team.get(f"/mi-piloto/{piloto.id}").get_data(as_text=True)
+    # The team hears of it by e-mail, with the comment and the link to the report.
+    (returned,) = outbox.to(member_of(piloto).email)
+    assert returned.subject == f"Piloto {piloto.name}: el informe 1 fue devuelto con observaciones"
+    assert "Falta el gasto real." in returned.body and f"/mi-piloto/reportes/{first.id}" in returned.body
     team.post(f"/mi-piloto/reportes/{first.id}", data=report_form(**{"gasto-0": "9000000"}))
     lead.post(f"/gestion/ejecucion/reportes/{first.id}", data={"approve": "1"})
     db.session.expire_all()
@@ -290,6 +294,9 @@ def test_the_lead_sends_back_with_a_comment_then_approves_and_the_final_closes(
     lead.post(f"/gestion/ejecucion/reportes/{final.id}", data={"approve": "1"})
     db.session.expire_all()
     assert piloto.status == EstadoPiloto.CERRADO and piloto.closed_at is not None
+    closing = outbox.to(member_of(piloto).email)[-1]
+    assert closing.subject == f"Piloto {piloto.name}: el informe 3 fue aprobado"
+    assert "el piloto quedó cerrado" in closing.body and "ficha de sistematización" in closing.body
     # The figures count the approved reports: 9 + 1 + 6 + 1 + 0 million executed, 50 reached.
     figures = eops.figures_of(piloto)
     assert figures.executed == 17_000_000 and figures.reached == 50

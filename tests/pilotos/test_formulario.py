@@ -160,7 +160,7 @@ def test_the_one_validation_collects_every_message(ready: Any, app: Any) -> None
     assert not any("$24.000.000" in e for e in draft)
 
 
-def test_send_back_correct_accept_with_history(ready: Any, login_as: Any) -> None:
+def test_send_back_correct_accept_with_history(ready: Any, login_as: Any, outbox: Any) -> None:
     f, equipo = ready()
     team = login_as(_owner(equipo))
     assert team.post(f"/equipo/{equipo.id}/formulario", data=valid(send="1")).status_code == 302
@@ -179,6 +179,9 @@ def test_send_back_correct_accept_with_history(ready: Any, login_as: Any) -> Non
     db.session.expire_all()
     assert formulario.status == EstadoFormulario.CON_OBSERVACIONES
     assert "Detallen la meta." in team.get(f"/equipo/{equipo.id}/formulario").get_data(as_text=True)
+    (returned,) = outbox.to(_owner(equipo).email)
+    assert returned.subject == f"Equipo {equipo.name}: tu formulario completo fue devuelto con observaciones"
+    assert "Detallen la meta." in returned.body and f"/equipo/{equipo.id}/formulario" in returned.body
 
     assert (
         team.post(
@@ -189,6 +192,7 @@ def test_send_back_correct_accept_with_history(ready: Any, login_as: Any) -> Non
     assert lead.post(url, data={"comment": "", "accept": "1"}).status_code == 302
     db.session.expire_all()
     assert formulario.status == EstadoFormulario.ACEPTADO
+    assert outbox.to(_owner(equipo).email)[-1].subject.endswith("tu formulario completo fue aceptado")
     assert [h.action.value for h in formulario.historial] == ["enviado", "observado", "enviado", "aceptado"]
     assert formulario.historial[0].snapshot["indicadores"][0]["target"] == "40.5"
     assert formulario.indicadores[0]["target"] == "45"
