@@ -422,10 +422,17 @@ def subscribe() -> Any:
                 status = 422
             else:
                 db.session.commit()
-                return render_template("pilotos/aprendizaje/subscribe_sent.html")
+                # Post/redirect/get: a reload does not send the confirmation e-mail again.
+                return redirect(url_for(".subscribe_sent"))
         else:
             status = 422
     return render_template("pilotos/aprendizaje/subscribe.html", form=form), status
+
+
+@public_bp.route("/suscripcion/enviada")
+@access(PUBLIC)
+def subscribe_sent() -> Any:
+    return render_template("pilotos/aprendizaje/subscribe_sent.html")
 
 
 @public_bp.route("/suscripcion/confirmar/<string(maxlength=300):token>", methods=["GET", "POST"])
@@ -435,18 +442,17 @@ def confirm(token: str) -> Any:
     if subscription is None:
         return render_template("pilotos/aprendizaje/subscription_link.html", invalid=True), 404
     form = EmptyForm()
-    done = False
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         aops.confirm(subscription)
         db.session.commit()
-        done = True
+        return redirect(url_for(".confirm", token=token))  # the page then says it is confirmed
     return render_template(
         "pilotos/aprendizaje/subscription_link.html",
         form=form,
         action="confirm",
-        done=done or subscription.confirmed_at is not None,
+        done=subscription.confirmed_at is not None,
         topic=aops.topic_label(subscription.kind, subscription.value),
     )
 
@@ -465,9 +471,7 @@ def unsubscribe(token: str) -> Any:
             abort(400)
         aops.unsubscribe(subscription)
         db.session.commit()
-        return render_template(
-            "pilotos/aprendizaje/subscription_link.html", action="unsubscribe", done=True, topic=topic
-        )
+        return redirect(url_for(".unsubscribe", token=token))  # the page then says it is cancelled
     return render_template(
         "pilotos/aprendizaje/subscription_link.html", form=form, action="unsubscribe", done=False, topic=topic
     )

@@ -457,7 +457,8 @@ def test_subscription_double_opt_in_and_a_digest_that_sends_each_sheet_once(
     response = client.post(
         "/aprendizaje/suscribirse", data={"email": "lectora@example.cl", "topic": "grupo:ninez"}
     )
-    assert response.status_code == 200
+    assert response.status_code == 302 and response.headers["Location"] == "/aprendizaje/suscripcion/enviada"
+    assert "Revisa tu correo" in client.get(response.headers["Location"]).get_data(as_text=True)
     assert len(outbox) == 1
     confirm_path = _link(outbox[0], "/aprendizaje/suscripcion/confirmar/")
     assert "/aprendizaje/suscripcion/baja/" in outbox[0].body
@@ -471,7 +472,8 @@ def test_subscription_double_opt_in_and_a_digest_that_sends_each_sheet_once(
     assert client.get(confirm_path).status_code == 200
     db.session.expire_all()
     assert subscription.confirmed_at is None
-    assert client.post(confirm_path, data={}).status_code == 200
+    confirmed = client.post(confirm_path, data={})
+    assert confirmed.status_code == 302 and client.get(confirmed.headers["Location"]).status_code == 200
     db.session.expire_all()
     assert subscription.confirmed_at is not None
 
@@ -487,7 +489,8 @@ def test_subscription_double_opt_in_and_a_digest_that_sends_each_sheet_once(
     unsubscribe_path = _link(digest[0], "/aprendizaje/suscripcion/baja/")
     assert client.get(unsubscribe_path).status_code == 200
     assert db.session.scalar(sa.select(sa.func.count(SuscripcionAprendizaje.id))) == 1
-    assert client.post(unsubscribe_path, data={}).status_code == 200
+    assert client.post(unsubscribe_path, data={}).status_code == 302
+    assert client.get(unsubscribe_path).status_code == 200  # says it is cancelled
     assert db.session.scalar(sa.select(sa.func.count(SuscripcionAprendizaje.id))) == 0
     # A forged or stale link is refused plainly.
     assert client.get("/aprendizaje/suscripcion/confirmar/forjado").status_code == 404
@@ -519,7 +522,7 @@ def test_subscribing_refuses_junk_and_is_rate_limited(client: Any, app: Any, mon
     limiter.reset()
     for n in range(2):
         data = {"email": f"p{n}@example.cl", "topic": "region:13"}
-        assert client.post("/aprendizaje/suscribirse", data=data).status_code == 200
+        assert client.post("/aprendizaje/suscribirse", data=data).status_code == 302
     assert (
         client.post(
             "/aprendizaje/suscribirse", data={"email": "p9@example.cl", "topic": "region:13"}
