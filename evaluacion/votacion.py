@@ -731,7 +731,8 @@ def _link_statement(with_slots: bool) -> Any:
 
 
 def _link_row(digest: str, *, with_slots: bool) -> Any:
-    return db.session.execute(_link_statement(with_slots), {"digest": digest}).one_or_none()
+    # Core execution on the session's connection (the ORM layer would only add work: no entity is loaded).
+    return db.session.connection().execute(_link_statement(with_slots), {"digest": digest}).one_or_none()
 
 
 def find_request(
@@ -770,7 +771,8 @@ def _count_vote(pending: PendingVote, slot: int, now: datetime) -> bool:
     if dialect == "postgresql":
         params = {f"v_{name}": value for name, value in values.items()}
         params.update(p_id=pending.preseleccion_id, s_id=pending.solicitud_id)
-        return db.session.execute(_count_vote_statement_pg(), params).one_or_none() is not None
+        # Core execution on the session's connection: the ORM layer has nothing to do with this statement.
+        return db.session.connection().execute(_count_vote_statement_pg(), params).one_or_none() is not None
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 

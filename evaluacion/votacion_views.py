@@ -7,9 +7,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from convocatorias import lead_queries
 from convocatorias.models import Convocatoria, Fase, Postulacion
@@ -36,6 +38,8 @@ LEAD = roles(Role.ENCARGADO_TECNICO)
 VOTE_LIMIT_REQUEST_IP = "30 per 10 minutes"
 VOTE_LIMIT_REQUEST_RUT = "5 per hour"
 VOTE_LIMIT_CONFIRM_IP = "60 per minute"
+# Where the idea's part goes in the answer to a confirmation (a comment: invisible if ever left).
+IDEA_BLOCK = Markup("<!--idea-->")
 LIMIT_MESSAGE = _l("Too many attempts to vote from here in a short while. Wait a few minutes and try again.")
 
 
@@ -149,15 +153,20 @@ def confirm(token: str) -> Any:
             # shows only plain values read with the link, so nothing loads after the commit. (The
             # after-request commit then finds nothing to do.)
             commit()
-        # The answer depends only on the outcome and the idea: rendered once, not at every confirmation of
-        # a campaign's burst (the idea's public text is in the PUBLIC scope).
+        # The page around the idea depends only on the outcome: rendered once, not at every confirmation of
+        # a campaign's burst; only the idea's small part is rendered each time.
+        shown = result.idea
         body = pagecache.render_shared(
-            ("confirmed", result.outcome.value, str(result.preseleccion_id or "")),
+            ("confirmed", result.outcome.value, "idea" if shown else ""),
             [pagecache.PUBLIC],
             lambda: render_template(
-                "evaluacion/votacion/confirmed.html", outcome=result.outcome, shown=result.idea
+                "evaluacion/votacion/confirmed.html",
+                outcome=result.outcome,
+                idea_block=IDEA_BLOCK if shown else "",
             ),
         )
+        if shown:
+            body = body.replace(IDEA_BLOCK, _idea_part(shown), 1)
         return body, _status(result.outcome)
     # GET never counts: mail scanners open links. It shows the idea and one button (one query).
     found = ops.find_request(token)
@@ -174,6 +183,26 @@ def confirm(token: str) -> Any:
     if context["outcome"] == ops.ConfirmOutcome.EXPIRED:
         status = 410
     return render_template("evaluacion/votacion/confirm.html", form=form, **context), status
+
+
+# The idea's part of the answer, per idea, language and version of the public pages: a campaign's burst
+# confirms votes for a few ideas, each rendered once per process.
+_IDEA_PARTS: dict[tuple[Any, ...], str] = {}
+
+
+def _idea_part(shown: ops.IdeaShown) -> str:
+    try:
+        version = pagecache.state_tag([pagecache.PUBLIC])
+    except pagecache.StoreUnavailable:  # render it, as pages are while the shared store is down
+        return render_template("evaluacion/votacion/_confirmed_idea.html", shown=shown)
+    key = (shown.preseleccion_id, str(get_locale()), request.host, version)
+    part = _IDEA_PARTS.get(key)
+    if part is None:
+        part = render_template("evaluacion/votacion/_confirmed_idea.html", shown=shown)
+        if len(_IDEA_PARTS) > 4096:
+            _IDEA_PARTS.clear()
+        _IDEA_PARTS[key] = part
+    return part
 
 
 # --- lead's pages ------------------------------------------------------------------------------------

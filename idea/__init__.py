@@ -84,7 +84,8 @@ def start_cards(user: Any) -> list[dict[str, Any]]:
 def add_admin_section(app: Flask, endpoint: str, label: Any, description: Any) -> None:
     """Let a package list one of its pages in the administration (its menu and its index page)."""
     app.extensions.setdefault("idea_admin_sections", []).append(
-        {"endpoint": endpoint, "label": label, "description": description})
+        {"endpoint": endpoint, "label": label, "description": description}
+    )
 
 
 def nav_links(user: Any) -> list[dict[str, str]]:
@@ -206,8 +207,12 @@ def _register_core(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     add_admin_section(app, "admin.users", _l("Users"), _l("Find an account, see its roles and activity."))
-    add_admin_section(app, "admin.invite", _l("Invite staff"),
-                      _l("Create an account for a member of the team, with its role and scope."))
+    add_admin_section(
+        app,
+        "admin.invite",
+        _l("Invite staff"),
+        _l("Create an account for a member of the team, with its role and scope."),
+    )
     add_admin_section(app, "admin.audit_log", _l("Audit log"), _l("Who did what, and when."))
     add_start_provider(app, admin.start_card)
     app.register_blueprint(views.bp)

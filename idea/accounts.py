@@ -182,8 +182,11 @@ def _refusal(refusal: login_limits.TooManyAttempts, user: User | None) -> TooMan
     minutes = max(1, -(-refusal.retry_after // 60))
     if refusal.scope == "address":
         return TooManyAttempts(
-            ngettext("Too many attempts from your connection. Wait %(num)d minute and try again.",
-                     "Too many attempts from your connection. Wait %(num)d minutes and try again.", minutes),
+            ngettext(
+                "Too many attempts from your connection. Wait %(num)d minute and try again.",
+                "Too many attempts from your connection. Wait %(num)d minutes and try again.",
+                minutes,
+            ),
             retry_after=refusal.retry_after,
         )
     notify = bool(refusal.lock_started and user is not None and user.is_active)
@@ -197,10 +200,13 @@ def _refusal(refusal: login_limits.TooManyAttempts, user: User | None) -> TooMan
         )
         audit.record(None, "user.login_locked", user)
     return TooManyAttempts(
-        ngettext("Too many failed attempts for this account. Wait %(num)d minute, or choose a new password "
-                 "with the link “Forgot your password?”.",
-                 "Too many failed attempts for this account. Wait %(num)d minutes, or choose a new password "
-                 "with the link “Forgot your password?”.", minutes),
+        ngettext(
+            "Too many failed attempts for this account. Wait %(num)d minute, or choose a new password "
+            "with the link “Forgot your password?”.",
+            "Too many failed attempts for this account. Wait %(num)d minutes, or choose a new password "
+            "with the link “Forgot your password?”.",
+            minutes,
+        ),
         retry_after=refusal.retry_after,
         owner_notified=notify,
     )
@@ -248,8 +254,11 @@ def change_password(user: User, current: str, new: str) -> None:
     except login_limits.TooManyAttempts as refusal:
         minutes = max(1, -(-refusal.retry_after // 60))
         raise TooManyAttempts(
-            ngettext("Too many wrong passwords. Wait %(num)d minute and try again.",
-                     "Too many wrong passwords. Wait %(num)d minutes and try again.", minutes),
+            ngettext(
+                "Too many wrong passwords. Wait %(num)d minute and try again.",
+                "Too many wrong passwords. Wait %(num)d minutes and try again.",
+                minutes,
+            ),
             retry_after=refusal.retry_after,
         ) from refusal
     if not verify_password(user.password_hash, current):
@@ -293,18 +302,27 @@ def invite_staff(
     grant_role(actor, user, role, convocatoria_id=convocatoria_id, region=region)
     if created:
         link = external_url("auth.reset_password", token=make_password_token(user, "invite"))
-        send_email_to(user, _l("You have been invited to Fondo IDEA"), "invitation", link=link, role=role,
-                      inviter=actor)
+        send_email_to(
+            user, _l("You have been invited to Fondo IDEA"), "invitation", link=link, role=role, inviter=actor
+        )
     else:
-        send_email_to(user, _l("You have a new role in Fondo IDEA"), "role_granted", role=role,
-                      login_url=external_url("auth.login"))
+        send_email_to(
+            user,
+            _l("You have a new role in Fondo IDEA"),
+            "role_granted",
+            role=role,
+            login_url=external_url("auth.login"),
+        )
     return user
 
 
 def _role_scope(assignment: RoleAssignment) -> dict[str, Any]:
     """What the audit log keeps of a granted or revoked role."""
-    return {"role": assignment.role, "convocatoria_id": assignment.convocatoria_id,
-            "region": assignment.region}
+    return {
+        "role": assignment.role,
+        "convocatoria_id": assignment.convocatoria_id,
+        "region": assignment.region,
+    }
 
 
 def grant_role(
@@ -333,4 +351,3 @@ def revoke_role(actor: User, assignment: RoleAssignment) -> None:
     user.roles.remove(assignment)
     db.session.flush()
     audit.record(actor, "role.revoked", user, before=before)
-

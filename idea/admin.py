@@ -53,9 +53,16 @@ def start_card(user: Any) -> list[dict[str, Any]]:
     """The administration on an admin's start page."""
     if not (getattr(user, "is_authenticated", False) and user.is_admin):
         return []
-    return [{"url": url_for("admin.index"), "label": _("Administration"), "role": Role.ADMIN,
-             "description": _("Users and their roles, staff invitations, calls and challenges, and the "
-                              "audit log.")}]
+    return [
+        {
+            "url": url_for("admin.index"),
+            "label": _("Administration"),
+            "role": Role.ADMIN,
+            "description": _(
+                "Users and their roles, staff invitations, calls and challenges, and the audit log."
+            ),
+        }
+    ]
 
 
 @bp.route("/")

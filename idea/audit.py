@@ -182,8 +182,14 @@ def changes(event: EventoAuditoria) -> list[Change]:
         names = list(dict.fromkeys([*before, *after]))
     else:
         names = [n for n in dict.fromkeys([*before, *after]) if before.get(n) != after.get(n)]
-    return [Change(field_label(n), format_value(n, before.get(n)) if n in before else "—",
-                   format_value(n, after.get(n)) if n in after else "—") for n in names]
+    return [
+        Change(
+            field_label(n),
+            format_value(n, before.get(n)) if n in before else "—",
+            format_value(n, after.get(n)) if n in after else "—",
+        )
+        for n in names
+    ]
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -198,8 +204,10 @@ def _describe_users(ids: list[str]) -> dict[str, tuple[str, str | None]]:
 
     numbers = [int(i) for i in ids if i.isdigit()]
     users = db.session.execute(sa.select(User.id, User.name, User.email).where(User.id.in_(numbers)))
-    return {str(id_): (f"{name} ({email})", url_for("admin.user_detail", user_id=id_))
-            for id_, name, email in users}
+    return {
+        str(id_): (f"{name} ({email})", url_for("admin.user_detail", user_id=id_))
+        for id_, name, email in users
+    }
 
 
 def register_core_labels(app: Flask) -> None:
@@ -223,8 +231,13 @@ def register_core_labels(app: Flask) -> None:
             "role.revoked": _l("Revoked a role"),
         },
         fields={
-            "email": _l("E-mail"), "name": _l("Name"), "phone": _l("Phone"), "locale": _l("Language"),
-            "role": _l("Role"), "convocatoria_id": _l("Call"), "region": _l("Region"),
+            "email": _l("E-mail"),
+            "name": _l("Name"),
+            "phone": _l("Phone"),
+            "locale": _l("Language"),
+            "role": _l("Role"),
+            "convocatoria_id": _l("Call"),
+            "region": _l("Region"),
         },
         values={
             "role": role_label,

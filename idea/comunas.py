@@ -134,10 +134,21 @@ def _key(name: str) -> str:
 
 _BY_KEY: dict[str, Comuna] = {_key(c.name): c for c in COMUNAS}
 # Names in common use that differ from the official list's.
-_BY_KEY.update({_key(alias): _BY_CUT[cut] for alias, cut in (
-    ("Puerto Natales", "12401"), ("La Calera", "05502"), ("Til Til", "13303"), ("Aisén", "11201"),
-    ("Coihaique", "11101"), ("Paihuano", "04105"), ("Llay-Llay", "05703"), ("Chol Chol", "09121"),
-)})
+_BY_KEY.update(
+    {
+        _key(alias): _BY_CUT[cut]
+        for alias, cut in (
+            ("Puerto Natales", "12401"),
+            ("La Calera", "05502"),
+            ("Til Til", "13303"),
+            ("Aisén", "11201"),
+            ("Coihaique", "11101"),
+            ("Paihuano", "04105"),
+            ("Llay-Llay", "05703"),
+            ("Chol Chol", "09121"),
+        )
+    }
+)
 
 
 def by_cut(cut: str) -> Comuna | None:

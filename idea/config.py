@@ -121,8 +121,9 @@ class Config:
         # Who runs this instance: the code is a product, an instance belongs to its operator.
         self.FUND_NAME = env.get("FUND_NAME") or "Fondo IDEA"
         self.FUND_OPERATOR = env.get("FUND_OPERATOR") or "FOSIS"
-        self.FUND_OPERATOR_LEGAL_NAME = (env.get("FUND_OPERATOR_LEGAL_NAME")
-                                         or "Fondo de Solidaridad e Inversión Social (FOSIS)")
+        self.FUND_OPERATOR_LEGAL_NAME = (
+            env.get("FUND_OPERATOR_LEGAL_NAME") or "Fondo de Solidaridad e Inversión Social (FOSIS)"
+        )
         self.CONTACT_EMAIL = env.get("CONTACT_EMAIL") or "contacto@fondoidea.cl"
         self.FUND_LOGO_URL = env.get("FUND_LOGO_URL") or None
 
@@ -152,7 +153,8 @@ class TestConfig(Config):
         # limiter.reset() deletes every key under the storage's prefix: keep test runs sharing a Redis
         # from wiping each other's counters.
         self.RATELIMIT_STORAGE_OPTIONS = {
-            **Config.RATELIMIT_STORAGE_OPTIONS, "key_prefix": f"LIMITS-{self.RATELIMIT_KEY_PREFIX}"
+            **Config.RATELIMIT_STORAGE_OPTIONS,
+            "key_prefix": f"LIMITS-{self.RATELIMIT_KEY_PREFIX}",
         }
 
 

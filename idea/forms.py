@@ -29,8 +29,9 @@ ROLE_LABELS = {
 # Characters nobody means to type: C0 controls except tab, line feed and carriage return, and DEL. They
 # arrive pasted from PDFs or sent by scripts, make the XLSX export invalid and NUL breaks PostgreSQL.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-CONTROL_CHARACTERS_MESSAGE = _l("This field had invisible control characters; we removed them. Check the "
-                                "text and send the form again.")
+CONTROL_CHARACTERS_MESSAGE = _l(
+    "This field had invisible control characters; we removed them. Check the text and send the form again."
+)
 
 
 class _ScrubControlCharacters:

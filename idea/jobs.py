@@ -93,7 +93,9 @@ def dispatch_pending(ids: list[int] | None = None) -> int:
         app.extensions[_BACKLOG_KEY] = time.monotonic() + REDIS_RETRY_SECONDS
         log.warning(
             "Redis unreachable (%s): %d job(s) wait in the outbox for the next dispatch "
-            "(flask dispatch-jobs, flask worker, or the next commit)", exc, len(rows) - len(handed),
+            "(flask dispatch-jobs, flask worker, or the next commit)",
+            exc,
+            len(rows) - len(handed),
         )
     if handed and not _mark_dispatched(handed):
         return 0
@@ -121,12 +123,16 @@ def _mark_dispatched(ids: list[int]) -> bool:
 
 def _run_rows_inline(app: Flask, rows: list[Any]) -> int:
     # Claim the rows first so that a parallel `flask dispatch-jobs` does not run them too.
-    claimed = db.session.execute(
-        sa.update(OutboxJob)
-        .where(OutboxJob.id.in_([row.id for row in rows]), OutboxJob.dispatched_at.is_(None))
-        .values(dispatched_at=utcnow())
-        .returning(OutboxJob.id)
-    ).scalars().all()
+    claimed = (
+        db.session.execute(
+            sa.update(OutboxJob)
+            .where(OutboxJob.id.in_([row.id for row in rows]), OutboxJob.dispatched_at.is_(None))
+            .values(dispatched_at=utcnow())
+            .returning(OutboxJob.id)
+        )
+        .scalars()
+        .all()
+    )
     db.session.commit()
     for row in rows:
         if row.id in claimed:
@@ -313,8 +319,9 @@ def _drop_jobs(session: Session, previous_transaction: Any) -> None:
 # --- commands ----------------------------------------------------------------------------------------
 
 
-def run_worker(app: Flask, *, burst: bool = False, dispatch_every: float = 5.0, max_wait: float = 30.0
-               ) -> None:
+def run_worker(
+    app: Flask, *, burst: bool = False, dispatch_every: float = 5.0, max_wait: float = 30.0
+) -> None:
     """An RQ worker that survives Redis going away (RQ's own worker exits on most Redis errors): its work
     loop is started again after a pause. Beside it a thread hands over the jobs that wait in the outbox
     (committed while Redis was unreachable) every `dispatch_every` seconds."""
@@ -377,10 +384,20 @@ def _dispatch_loop(app: Flask, every: float, stop: threading.Event) -> None:
 
 def register_cli(app: Flask) -> None:
     @app.cli.command("dispatch-jobs")
-    @click.option("--loop", "interval", type=float, default=None,
-                  help="Keep running, dispatching every this many seconds.")
-    @click.option("--keep-days", type=int, default=30, show_default=True,
-                  help="Delete outbox rows of jobs done more than this many days ago.")
+    @click.option(
+        "--loop",
+        "interval",
+        type=float,
+        default=None,
+        help="Keep running, dispatching every this many seconds.",
+    )
+    @click.option(
+        "--keep-days",
+        type=int,
+        default=30,
+        show_default=True,
+        help="Delete outbox rows of jobs done more than this many days ago.",
+    )
     def dispatch_jobs_command(interval: float | None, keep_days: int) -> None:
         """Hand the jobs waiting in the outbox to RQ (they wait there while Redis is unreachable)."""
         while True:
@@ -396,8 +413,13 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("worker", with_appcontext=False)
     @click.option("--burst", is_flag=True, help="Quit when the queue is empty.")
-    @click.option("--dispatch-every", type=float, default=5.0, show_default=True,
-                  help="Seconds between hand-overs of jobs that waited in the outbox.")
+    @click.option(
+        "--dispatch-every",
+        type=float,
+        default=5.0,
+        show_default=True,
+        help="Seconds between hand-overs of jobs that waited in the outbox.",
+    )
     def worker_command(burst: bool, dispatch_every: float) -> None:
         """Run the RQ worker (reconnects when Redis goes away; hands over jobs waiting in the outbox)."""
         from flask.cli import ScriptInfo

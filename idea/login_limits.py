@@ -132,7 +132,9 @@ def _start_login(strategy: FixedWindowRateLimiter, email: str, address: str) -> 
     attempt = Attempt()
     account = _account_key(email)
     per_address, pair, per_account = (
-        _item("LOGIN_LIMIT_ADDRESS"), _item("LOGIN_LIMIT_ACCOUNT_ADDRESS"), _item("LOGIN_LIMIT_ACCOUNT")
+        _item("LOGIN_LIMIT_ADDRESS"),
+        _item("LOGIN_LIMIT_ACCOUNT_ADDRESS"),
+        _item("LOGIN_LIMIT_ACCOUNT"),
     )
     address_ids = _ids("login-address", address)
     if not strategy.hit(per_address, *address_ids):

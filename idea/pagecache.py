@@ -225,6 +225,9 @@ class _Unavailable(Exception):
     """The shared store did not answer: the page is served without the cache."""
 
 
+StoreUnavailable = _Unavailable  # what `state_tag` raises, for callers that keep caches of their own
+
+
 def init_app(app: Flask) -> None:
     app.extensions["idea_pagecache"] = PageCache(app)
     _listen_once()

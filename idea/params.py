@@ -34,10 +34,17 @@ class BoundedIntConverter(IntegerConverter):
     Registered as the app's `int` converter, so every existing `<int:id>` route is bounded without edits.
     """
 
-    def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002 - Werkzeug's names
-                 max: int | None = None, signed: bool = False) -> None:  # noqa: A002
-        super().__init__(map, fixed_digits=fixed_digits, min=min, max=DB_INT_MAX if max is None else max,
-                         signed=signed)
+    def __init__(
+        self,
+        map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,  # noqa: A002 - Werkzeug's names
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:  # noqa: A002
+        super().__init__(
+            map, fixed_digits=fixed_digits, min=min, max=DB_INT_MAX if max is None else max, signed=signed
+        )
 
     def to_python(self, value: str) -> Any:
         # Refuse on length first: int() of a few thousand digits is slow, and past 4300 it raises.
@@ -54,8 +61,10 @@ def register_converters(app: Flask) -> None:
 class NulByteRefused(BadRequest):
     """A request with a NUL byte: refused whole, before any view or query sees it."""
 
-    user_message = _l("The address or the form contains a null character, which is not allowed. Remove it "
-                      "(it is invisible, so retype the text if needed) and try again.")
+    user_message = _l(
+        "The address or the form contains a null character, which is not allowed. Remove it "
+        "(it is invisible, so retype the text if needed) and try again."
+    )
 
 
 def _has_nul(pairs: Iterable[tuple[str, Any]]) -> bool:
@@ -78,6 +87,7 @@ def refuse_nul_bytes() -> None:
 
 
 # --- parsing plain values ---------------------------------------------------------------------------
+
 
 def clean_text(value: Any, max_length: int = SEARCH_MAX_LENGTH) -> str:
     """`value` stripped and cut to `max_length`; None, a non-string or whitespace only gives ""."""
@@ -127,6 +137,7 @@ def _santiago_to_utc(local: datetime) -> datetime:
 
 
 # --- reading the query string -----------------------------------------------------------------------
+
 
 def page_param(name: str = "page") -> int:
     """The page number asked for: 1 when absent or malformed, at most MAX_PAGE."""

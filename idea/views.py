@@ -21,14 +21,21 @@ bp = Blueprint("core", __name__)
 
 # Roles whose pages are still to come: their start page says what will appear there.
 COMING_SOON: dict[Role, Any] = {
-    Role.EVALUADOR: _l("When the evaluation phase of a call begins, the submissions assigned to you will "
-                       "appear here, with the rubric to score them and their deadline."),
-    Role.COMITE: _l("When the committee meets, the ranking of the submissions and the record of the "
-                    "session to approve will appear here."),
-    Role.MENTOR: _l("When the selected teams start their training, the teams you accompany and the "
-                    "sessions to record will appear here."),
-    Role.JURADO: _l("Before the demo day, the finalist teams and the form to score their pitch will "
-                    "appear here."),
+    Role.EVALUADOR: _l(
+        "When the evaluation phase of a call begins, the submissions assigned to you will "
+        "appear here, with the rubric to score them and their deadline."
+    ),
+    Role.COMITE: _l(
+        "When the committee meets, the ranking of the submissions and the record of the "
+        "session to approve will appear here."
+    ),
+    Role.MENTOR: _l(
+        "When the selected teams start their training, the teams you accompany and the "
+        "sessions to record will appear here."
+    ),
+    Role.JURADO: _l(
+        "Before the demo day, the finalist teams and the form to score their pitch will appear here."
+    ),
 }
 
 
@@ -39,8 +46,11 @@ def start() -> Any:
     user = current_user._get_current_object()
     cards = start_cards(user)
     covered = {card.get("role") for card in cards}
-    coming = [(role, text) for role, text in COMING_SOON.items()
-              if role not in covered and any(a.role == role for a in user.roles)]
+    coming = [
+        (role, text)
+        for role, text in COMING_SOON.items()
+        if role not in covered and any(a.role == role for a in user.roles)
+    ]
     if len(cards) == 1 and not coming:
         return redirect(cards[0]["url"])  # one place to work (an applicant's submissions): go straight there
     return render_template("start.html", cards=cards, coming=coming)
