@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from convocatorias.exports import neutralise
 from idea import chile, pagecache
 from idea.extensions import db, limiter
 from idea.forms import EmptyForm
@@ -362,9 +363,7 @@ def _csv_cell(value: Any) -> Any:
     if isinstance(value, list):
         value = "; ".join(str(v) for v in value)
     # A cell a spreadsheet would run as a formula is written as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+    return "" if value is None else neutralise(value)
 
 
 @public_bp.route("/datos.csv")

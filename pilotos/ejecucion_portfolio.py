@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from convocatorias.exports import neutralise
 from convocatorias.lead_queries import LEAD_ROLES, NEWEST_FIRST
 from convocatorias.models import Convocatoria
 from idea.chile import REGIONS, REGIONS_BY_CODE
@@ -209,13 +211,19 @@ def _pct(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _append(ws: Any, row: Iterable[Any]) -> None:
+    # openpyxl stores a text starting with "=" as a formula: what teams typed (a name) is kept as text.
+    ws.append([neutralise(value) for value in row])
+
+
 def xlsx_bytes(portfolio: Portfolio, status_labels: dict[str, Any]) -> bytes:
     from openpyxl import Workbook
 
     wb = Workbook()
     ws = wb.active
     ws.title = _("Pilots")
-    ws.append(
+    _append(
+        ws,
         (
             _("Call"),
             _("Region"),
@@ -230,11 +238,12 @@ def xlsx_bytes(portfolio: Portfolio, status_labels: dict[str, Any]) -> bytes:
             _("Spending per beneficiary"),
             _("Late reports"),
             _("At risk because"),
-        )
+        ),
     )
     for row in portfolio.rows:
         p, f = row.piloto, row.figures
-        ws.append(
+        _append(
+            ws,
             (
                 row.call_title,
                 REGIONS_BY_CODE[p.region].name if p.region in REGIONS_BY_CODE else "",
@@ -251,10 +260,11 @@ def xlsx_bytes(portfolio: Portfolio, status_labels: dict[str, Any]) -> bytes:
                 else None,
                 row.late,
                 "; ".join(row.reasons),
-            )
+            ),
         )
     ws = wb.create_sheet(_("Regions"))
-    ws.append(
+    _append(
+        ws,
         (
             _("Region"),
             _("Pilots"),
@@ -264,10 +274,12 @@ def xlsx_bytes(portfolio: Portfolio, status_labels: dict[str, Any]) -> bytes:
             _("Executed"),
             _("Beneficiaries reached"),
             _("At risk"),
-        )
+        ),
     )
     for r in [*portfolio.regions, portfolio.totals]:
-        ws.append((r.name, r.pilots, r.en_ejecucion, r.cerrado, r.awarded, r.executed, r.reached, r.at_risk))
+        _append(
+            ws, (r.name, r.pilots, r.en_ejecucion, r.cerrado, r.awarded, r.executed, r.reached, r.at_risk)
+        )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

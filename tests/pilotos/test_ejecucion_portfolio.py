@@ -136,6 +136,8 @@ def test_a_regional_lead_sees_their_regions_only_and_the_xlsx_opens(
     formacion: Callable[..., Formacion], login_as: Any, app: Any
 ) -> None:
     santiago, over, late = three_pilots(formacion)
+    over.name = '=HYPERLINK("http://evil.example","Ver")'  # what a team typed as its organisation's name
+    db.session.commit()
     lead = login_as(Role.ENCARGADO_TECNICO, region="08")
     assert lead.get("/gestion/ejecucion/portafolio").status_code == 200
     with app.test_request_context():
@@ -151,6 +153,8 @@ def test_a_regional_lead_sees_their_regions_only_and_the_xlsx_opens(
     assert pilots[0][:4] == ("Convocatoria", "Región", "Piloto", "Estado")
     assert sorted(r[5] for r in pilots[1:]) == [0, 12_000_000]
     assert {r[1] for r in pilots[1:]} == {"Biobío"}
+    # Written as text, never as a formula the spreadsheet would run.
+    assert """'=HYPERLINK("http://evil.example","Ver")""" in {r[2] for r in pilots[1:]}
     regions = list(workbook["Regiones"].iter_rows(values_only=True))
     assert len(regions) == 1 + 16 + 1
     assert regions[-1][1:] == (2, 2, 0, 20_000_000, 12_000_000, 20, 2)
