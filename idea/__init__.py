@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 # Not `from idea.extensions import mail`: the submodule idea.mail would shadow that name in this package.
+from idea import dbping
 from idea import extensions as ext
 from idea.config import CONFIGS, Config
 from idea.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -118,6 +119,7 @@ def _init_extensions(app: Flask) -> None:
     from idea.models import User
 
     db.init_app(app)
+    dbping.install()  # pooled PostgreSQL connections are checked at checkout (instead of pool_pre_ping)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     ext.mail.init_app(app)

@@ -7,6 +7,7 @@ import hmac
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -89,7 +90,8 @@ class Config:
         # rotation of SECRET_KEY (a new key makes every voter new); derived from SECRET_KEY elsewhere.
         self.VOTE_HASH_KEY = env.get("VOTE_HASH_KEY") or derived_key(self.SECRET_KEY, "vote-hash")
         self.SQLALCHEMY_DATABASE_URI = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'idea.db'}"
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Connections are checked at checkout by idea.dbping (a cheaper ping than pool_pre_ping's).
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": False}
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RQ_QUEUE = env.get("RQ_QUEUE") or "idea"
