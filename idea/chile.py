@@ -296,6 +296,11 @@ def from_santiago(local_naive: datetime, *, later: bool = False) -> datetime:
     return _first_instant_at_or_after(wall, bounds[0], bounds[1])
 
 
+def at_santiago(day: date, hour: int = 9, minute: int = 0) -> datetime:
+    """The UTC instant of `day` at `hour`:`minute` on Santiago's clocks (demo data, tests)."""
+    return from_santiago(datetime.combine(day, time(hour, minute)))
+
+
 def _first_instant_at_or_after(wall: datetime, low: datetime, high: datetime) -> datetime:
     # Binary search (microsecond resolution) for the first UTC instant whose wall time >= wall.
     step = timedelta(microseconds=1)

@@ -6,7 +6,7 @@ waiting for the lead."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -202,10 +202,6 @@ def connect() -> None:
     seed_demo_signal.connect(_on_seed_demo, weak=False)
 
 
-def _at(day: date, hour: int) -> datetime:
-    return chile.from_santiago(datetime.combine(day, time(hour, 0)))
-
-
 def _plan(amount: int, desafio: Any, index: int) -> dict[str, Any]:
     shares = (
         ("Equipo del piloto", "personal", 0.5),
@@ -300,12 +296,12 @@ def seed_demo_aprendizaje() -> Convocatoria | None:
         max_submissions_per_org=5,
         vote_weight=10,
         fase=Fase.CIERRE,
-        submissions_open_at=_at(date(2023, 4, 1), 9),
+        submissions_open_at=chile.at_santiago(date(2023, 4, 1), 9),
         submissions_close_at=chile.end_of_day_santiago(date(2023, 5, 31)),
-        committee_at=_at(date(2023, 9, 15), 10),
-        training_start_at=_at(date(2023, 10, 2), 9),
-        execution_start_at=_at(date(2024, 3, 1), 9),
-        published_at=_at(date(2023, 4, 1), 9),
+        committee_at=chile.at_santiago(date(2023, 9, 15), 10),
+        training_start_at=chile.at_santiago(date(2023, 10, 2), 9),
+        execution_start_at=chile.at_santiago(date(2024, 3, 1), 9),
+        published_at=chile.at_santiago(date(2023, 4, 1), 9),
     )
     convocatoria.desafios = call_seed._desafios(
         call_seed.DESAFIOS_2026, {g.slug: g for g in call_seed.seed_grupos()}
@@ -334,7 +330,7 @@ def seed_demo_aprendizaje() -> Convocatoria | None:
     db.session.flush()
 
     admin = db.session.scalar(sa.select(User).where(User.email == ADMIN_EMAIL))
-    decided = _at(date(2023, 9, 15), 13)
+    decided = chile.at_santiago(date(2023, 9, 15), 13)
     sesion = SesionComite(
         convocatoria_id=convocatoria.id,
         number=1,
@@ -389,7 +385,7 @@ def seed_demo_aprendizaje() -> Convocatoria | None:
             ends_on=ends,
             plan=plan,
             status=EstadoPiloto.CERRADO,
-            closed_at=_at(date(2024, 10, 15), 12),
+            closed_at=chile.at_santiago(date(2024, 10, 15), 12),
         )
         db.session.add(piloto)
         db.session.flush()
@@ -408,8 +404,8 @@ def seed_demo_aprendizaje() -> Convocatoria | None:
                     data=_report_data(
                         plan, EXECUTION[i], 1 / 3, reached // 3 + (reached % 3 if final else 0), final
                     ),
-                    submitted_at=_at(end + timedelta(days=5), 12),
-                    reviewed_at=_at(end + timedelta(days=9), 12),
+                    submitted_at=chile.at_santiago(end + timedelta(days=5), 12),
+                    reviewed_at=chile.at_santiago(end + timedelta(days=9), 12),
                 )
             )
         db.session.flush()

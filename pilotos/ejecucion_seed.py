@@ -8,7 +8,7 @@ Idempotent."""
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,10 +52,6 @@ INDICADORES = [
     {"name": "Personas en la red de apoyo", "unit": "personas", "baseline": "0", "target": "30"},
     {"name": "Talleres realizados", "unit": "talleres", "baseline": None, "target": None},
 ]
-
-
-def _at(day: date, hour: int = 9) -> datetime:
-    return chile.from_santiago(datetime.combine(day, time(hour, 0)))
 
 
 def _plan(start: date, end: date) -> dict[str, Any]:
@@ -188,13 +184,13 @@ def seed_demo_ejecucion() -> Convocatoria | None:
         max_submissions_per_org=5,
         vote_weight=10,
         fase=Fase.FORMACION,
-        submissions_open_at=_at(today - timedelta(days=330)),
+        submissions_open_at=chile.at_santiago(today - timedelta(days=330)),
         submissions_close_at=chile.end_of_day_santiago(today - timedelta(days=290)),
-        committee_at=_at(today - timedelta(days=250)),
-        training_start_at=_at(today - timedelta(days=230)),
-        execution_start_at=_at(start),
-        closing_at=_at(end),
-        published_at=_at(today - timedelta(days=330)),
+        committee_at=chile.at_santiago(today - timedelta(days=250)),
+        training_start_at=chile.at_santiago(today - timedelta(days=230)),
+        execution_start_at=chile.at_santiago(start),
+        closing_at=chile.at_santiago(end),
+        published_at=chile.at_santiago(today - timedelta(days=330)),
     )
     convocatoria.desafios = call_seed._desafios(
         call_seed.DESAFIOS_2026[:3], {g.slug: g for g in call_seed.seed_grupos()}
@@ -217,9 +213,9 @@ def seed_demo_ejecucion() -> Convocatoria | None:
         name="Demo day nacional 2024",
         regions=sorted({e.region for e in equipos if e.region}),
         place="Centro Cultural Gabriela Mistral, Santiago",
-        starts_at=_at(today - timedelta(days=110), 10),
+        starts_at=chile.at_santiago(today - timedelta(days=110), 10),
         status=EstadoDemoDay.CERRADO,
-        closed_at=_at(today - timedelta(days=110), 18),
+        closed_at=chile.at_santiago(today - timedelta(days=110), 18),
     )
     db.session.add(demoday)
     db.session.flush()
@@ -232,7 +228,7 @@ def seed_demo_ejecucion() -> Convocatoria | None:
                 outcome=ResultadoDemoDay.ADJUDICADO,
                 reason="Pitch sólido y presupuesto coherente.",
                 amount=AMOUNT,
-                decided_at=_at(today - timedelta(days=110), 18),
+                decided_at=chile.at_santiago(today - timedelta(days=110), 18),
             )
         )
         db.session.add(
@@ -269,7 +265,7 @@ def seed_demo_ejecucion() -> Convocatoria | None:
         piloto.beneficiaries_planned = 120
         owner_id = equipo.miembros[0].user_id
         first, second = piloto.reportes[0], piloto.reportes[1]
-        sent_at = _at(first.period_end + timedelta(days=3), 16)
+        sent_at = chile.at_santiago(first.period_end + timedelta(days=3), 16)
         if situation == "atrasado":
             continue  # report 1 is past due and not sent
         if situation == "cerrado":
@@ -321,7 +317,7 @@ def _close(piloto: Piloto, owner_id: int, lead_id: int | None, today: date) -> N
             data={},
         )
         piloto.reportes.append(reporte)
-        sent = _at(min(periodo.end + timedelta(days=2), today), 15)
+        sent = chile.at_santiago(min(periodo.end + timedelta(days=2), today), 15)
         _send(
             reporte,
             _data(share, 40, ("35", "20", "6") if not final else ("48", "29", "12"), final=final),
@@ -333,4 +329,4 @@ def _close(piloto: Piloto, owner_id: int, lead_id: int | None, today: date) -> N
         due = date.fromisoformat(actividad["ends_on"])
         piloto.hitos.append(HitoPiloto(title=actividad["description"], due_on=due, done_on=due))
     piloto.status = EstadoPiloto.CERRADO
-    piloto.closed_at = _at(today - timedelta(days=5), 12)
+    piloto.closed_at = chile.at_santiago(today - timedelta(days=5), 12)

@@ -5,7 +5,7 @@ taken, one upcoming) and three modules with checklists, the teams at different p
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Flask
@@ -82,10 +82,6 @@ def connect() -> None:
     seed_demo_signal.connect(_on_seed_demo, weak=False)
 
 
-def _at(day: date, hour: int) -> datetime:
-    return chile.from_santiago(datetime.combine(day, time(hour, 0)))
-
-
 def seed_demo_formacion() -> Convocatoria | None:
     """Idempotent: nothing happens when the demo training call exists. Returns the new call, or None."""
     if db.session.scalar(sa.select(Convocatoria.id).where(Convocatoria.slug == FORMACION_CALL_SLUG)):
@@ -107,12 +103,12 @@ def seed_demo_formacion() -> Convocatoria | None:
         max_submissions_per_org=5,
         vote_weight=10,
         fase=Fase.FORMACION,
-        submissions_open_at=_at(closed - timedelta(days=45), 9),
+        submissions_open_at=chile.at_santiago(closed - timedelta(days=45), 9),
         submissions_close_at=chile.end_of_day_santiago(closed),
-        committee_at=_at(today - timedelta(days=20), 10),
-        training_start_at=_at(today - timedelta(days=10), 9),
-        execution_start_at=_at(today + timedelta(days=60), 9),
-        published_at=_at(closed - timedelta(days=45), 9),
+        committee_at=chile.at_santiago(today - timedelta(days=20), 10),
+        training_start_at=chile.at_santiago(today - timedelta(days=10), 9),
+        execution_start_at=chile.at_santiago(today + timedelta(days=60), 9),
+        published_at=chile.at_santiago(closed - timedelta(days=45), 9),
     )
     convocatoria.desafios = call_seed._desafios(
         call_seed.DESAFIOS_2026[:3], {g.slug: g for g in call_seed.seed_grupos()}
@@ -175,8 +171,8 @@ def seed_demo_formacion() -> Convocatoria | None:
         region=None,
         title="Taller de teoría de cambio",
         topic="Cómo pasar del problema al impacto, con ejemplos de pilotos anteriores.",
-        starts_at=_at(today - timedelta(days=7), 10),
-        ends_at=_at(today - timedelta(days=7), 13),
+        starts_at=chile.at_santiago(today - timedelta(days=7), 10),
+        ends_at=chile.at_santiago(today - timedelta(days=7), 13),
         place="",
         online_url="https://reuniones.fondoidea.cl/teoria-de-cambio",
         capacity=20,
@@ -188,8 +184,8 @@ def seed_demo_formacion() -> Convocatoria | None:
         region="08",
         title="Taller regional del Biobío: sostenibilidad",
         topic="Modelo de sostenibilidad junto a la Seremi de Desarrollo Social.",
-        starts_at=_at(today + timedelta(days=5), 15),
-        ends_at=_at(today + timedelta(days=5), 18),
+        starts_at=chile.at_santiago(today + timedelta(days=5), 15),
+        ends_at=chile.at_santiago(today + timedelta(days=5), 18),
         place="Seremi de Desarrollo Social, O'Higgins 241, Concepción",
         online_url="",
         capacity=4,
